@@ -1,0 +1,49 @@
+"""Overview, health and error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from wrapup_portal.accounts.roles import perm
+from wrapup_portal.core.selectors import health_report
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    roles = list(request.user.groups.values_list("name", flat=True))
+    return render(request, "core/home.html", {"roles": roles})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, checks = health_report()
+    body = {"status": "ok" if healthy else "down", "checks": {c.name: {"status": c.status, "detail": c.detail, **c.data} for c in checks}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+@permission_required(perm("view_system"), raise_exception=True)
+def status(request: HttpRequest) -> HttpResponse:
+    healthy, checks = health_report(use_cache=False)
+    return render(request, "core/status.html", {"healthy": healthy, "checks": checks})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors that touch the database: the error may be the database.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render({"request_id": getattr(request, "request_id", "")}), status=500)

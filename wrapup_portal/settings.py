@@ -1,0 +1,218 @@
+"""Settings for Wrap-up Portal.
+
+Everything that varies between machines is read from the environment (see `.env.example`
+and the configuration table in README.md). There is one settings module; tests change
+behaviour through the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in TRUTHY
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG")
+
+SECRET_KEY_MISSING = (
+    "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off. Generate one with: "
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(SECRET_KEY_MISSING)
+    # Demo value, only ever used with DEBUG on.
+    SECRET_KEY = "demo-only-insecure-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "axes",
+    "wrapup_portal.core",
+    "wrapup_portal.accounts",
+    "wrapup_portal.audit",
+    "wrapup_portal.catalog",
+    "wrapup_portal.interactions",
+    "wrapup_portal.assignments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "wrapup_portal.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a signed-in user unless it is marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Axes must come last so it sees the outcome of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "wrapup_portal.urls"
+WSGI_APPLICATION = "wrapup_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wrapup_portal.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the django-q2 cluster write concurrently: WAL lets readers go on
+    # while one writes, IMMEDIATE takes the write lock at BEGIN (so no deadlocking upgrade
+    # from a read lock), and the timeout makes a writer wait instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared across the web processes and the cluster (rate-limit pacing, cluster stats).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+    }
+}
+
+# --- Authentication -------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", 8 * 3600))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Lockout: after AXES_FAILURE_LIMIT bad passwords for one username from one address,
+# that pair is refused until the cool-off has passed.
+AXES_FAILURE_LIMIT = int(os.environ.get("PORTAL_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PORTAL_LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_VERBOSE = False
+
+# --- Internationalisation, static files -----------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("PORTAL_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Background work (django-q2 on the ORM broker) ------------------------------------------
+# `timeout` must stay below `retry`, or a slow task is handed to a second worker while the
+# first still runs it. catch_up off: a cluster that was down does not replay every missed
+# schedule at once.
+Q_CLUSTER = {
+    "name": "wrapup_portal",
+    "orm": "default",
+    "workers": int(os.environ.get("PORTAL_Q_WORKERS", 2)),
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 5,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "poll": 1,
+    "label": "Background tasks",
+}
+
+# --- Genesys Cloud --------------------------------------------------------------------------
+SANDBOX_URL = "http://127.0.0.1:8765"
+SANDBOX_CLIENT_ID = "wrapup-portal-demo"
+SANDBOX_CLIENT_SECRET = "wrapup-portal-demo-secret"  # the local emulator's public demo pair
+
+GENESYS_REGION = os.environ.get("GENESYS_REGION", "").strip()
+GENESYS_USES_SANDBOX = not GENESYS_REGION and not os.environ.get("GENESYS_API_URL")
+GENESYS_CLIENT_ID = os.environ.get("GENESYS_CLIENT_ID") or (SANDBOX_CLIENT_ID if GENESYS_USES_SANDBOX else "")
+GENESYS_CLIENT_SECRET = os.environ.get("GENESYS_CLIENT_SECRET") or (
+    SANDBOX_CLIENT_SECRET if GENESYS_USES_SANDBOX else ""
+)
+GENESYS_API_URL = os.environ.get("GENESYS_API_URL") or (
+    f"https://api.{GENESYS_REGION}" if GENESYS_REGION else SANDBOX_URL
+)
+GENESYS_LOGIN_URL = os.environ.get("GENESYS_LOGIN_URL") or (
+    f"https://login.{GENESYS_REGION}" if GENESYS_REGION else GENESYS_API_URL
+)
+GENESYS_TIMEOUT_SECONDS = float(os.environ.get("GENESYS_TIMEOUT_SECONDS", 10))
+GENESYS_WRITE_PATH = os.environ.get("GENESYS_WRITE_PATH", "server")
+if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
+    raise ImproperlyConfigured(f"GENESYS_WRITE_PATH must be server, agent or auto, not {GENESYS_WRITE_PATH!r}.")
+WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET", "")
+
+# --- Health ---------------------------------------------------------------------------------
+# The cluster records a heartbeat every minute; older than this and /healthz reports it down.
+HEALTH_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("PORTAL_HEARTBEAT_MAX_AGE_SECONDS", 180))
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+
+if not DEBUG:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
