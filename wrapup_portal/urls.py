@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
+    # One sign-in page for everything (lockout and audit apply to it): the admin site's own
+    # login form is replaced by a redirect to it.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+        name="admin-login",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
+
+pytest_plugins = ["tests.fixtures_sandbox"]
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(username: str, role: str | None = None, **extra: object) -> User:
+        user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def lead(make_user) -> User:
+    return make_user("lead", TEAM_LEAD)
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user("admin", ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def compliance(make_user) -> User:
+    return make_user("compliance", COMPLIANCE)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    """A test client already signed in as the given user."""
+
+    def sign_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return sign_in

@@ -1,0 +1,1 @@
+"""Sandbox fixtures (placeholder until the sandbox lands)."""

@@ -1,0 +1,135 @@
+"""Who may reach which URL.
+
+The URL resolver is walked, so a URL added anywhere in the portal is covered without
+editing this file for the anonymous check; the role check requires every page to be
+declared in PAGE_ACCESS, so a new page cannot ship without saying who may use it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, ROLES, TEAM_LEAD
+
+# Reachable without signing in.
+PUBLIC = {"accounts:login", "core:healthz", "admin-login"}
+ALL = set(ROLES)
+
+
+@dataclass(frozen=True)
+class Page:
+    roles: set[str]
+    method: str = "get"
+
+
+# Every named portal URL (Django's admin site aside) with the roles that may use it.
+PAGE_ACCESS: dict[str, Page] = {
+    "core:home": Page(ALL),
+    "core:status": Page({ADMIN}),
+    "accounts:logout": Page(ALL, method="post"),
+}
+
+SAMPLE_BY_CONVERTER = {"int": "1", "uuid": str(uuid.UUID(int=1)), "path": "a/b"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+
+
+def _sample_path(pattern: RoutePattern | RegexPattern) -> str | None:
+    if isinstance(pattern, RoutePattern):
+        route = str(pattern._route)
+        for name, converter in pattern.converters.items():
+            kind = type(converter).__name__.replace("Converter", "").lower()
+            sample = SAMPLE_BY_CONVERTER.get(kind, "sample")
+            route = route.replace(f"<{kind}:{name}>", sample).replace(f"<{name}>", sample)
+        return route
+    regex = pattern._regex.lstrip("^").rstrip("$").rstrip("\\Z")
+    if "(" in regex or "[" in regex:
+        return None  # a regex with groups: covered by its siblings (only Django's admin has these)
+    return regex.replace("\\", "")
+
+
+def walk(resolvers: list, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in resolvers:
+        piece = _sample_path(entry.pattern)
+        if piece is None:
+            continue
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, prefix + piece, ns)
+        elif isinstance(entry, URLPattern):
+            yield Route(f"{namespace}{entry.name}" if entry.name else prefix + piece, "/" + prefix + piece)
+
+
+ROUTES = sorted({r.path: r for r in walk(get_resolver().url_patterns)}.values(), key=lambda r: r.path)
+PORTAL_ROUTES = [r for r in ROUTES if not r.name.startswith("admin:")]
+
+
+def test_the_walker_finds_the_known_pages() -> None:
+    names = {r.name for r in ROUTES}
+    assert {"core:home", "core:status", "accounts:login", "admin:index"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_anonymous_request_redirects_to_sign_in(client: Client, route: Route) -> None:
+    response = client.get(route.path)
+    if route.name in PUBLIC:
+        assert response.status_code in (200, 503)
+        return
+    assert response.status_code == 302, f"{route.path} answered {response.status_code} to an anonymous user"
+    target = urlparse(response["Location"]).path
+    assert target in (resolve_url(settings.LOGIN_URL), "/admin/login/")
+
+
+def test_every_portal_page_declares_who_may_use_it() -> None:
+    undeclared = {r.name for r in PORTAL_ROUTES} - PUBLIC - set(PAGE_ACCESS)
+    assert not undeclared, f"add these URL names to PAGE_ACCESS: {sorted(undeclared)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", [r for r in PORTAL_ROUTES if r.name in PAGE_ACCESS], ids=lambda r: r.name)
+def test_each_role_may_use_exactly_its_pages(make_user, client_for, role: str, route: Route) -> None:
+    client = client_for(make_user("someone", role))
+    page = PAGE_ACCESS[route.name]
+    response = getattr(client, page.method)(route.path)
+    if role in page.roles:
+        assert response.status_code in (200, 302), f"{role} should reach {route.path}"
+    else:
+        assert response.status_code == 403, f"{role} must not reach {route.path}"
+        assert b"Not allowed" in response.content
+
+
+@pytest.mark.django_db
+def test_navigation_shows_each_role_only_its_pages(make_user, client_for) -> None:
+    expected = {
+        TEAM_LEAD: {"Overview"},
+        ADMIN: {"Overview", "System status"},
+        COMPLIANCE: {"Overview"},
+    }
+    for role, labels in expected.items():
+        response = client_for(make_user(f"u-{role}", role)).get("/")
+        shown = {item["label"] for item in response.context["nav_items"]}
+        assert shown == labels, role
+
+
+@pytest.mark.django_db
+def test_user_without_a_role_sees_only_the_overview(make_user, client_for) -> None:
+    client = client_for(make_user("nobody"))
+    assert client.get("/").status_code == 200
+    assert client.get("/system/").status_code == 403
+    assert client.get("/admin/").status_code == 302  # not staff: sent to the admin sign-in
