@@ -15,6 +15,12 @@ pytest_plugins = ["tests.fixtures_sandbox"]
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # PBKDF2 is slow on purpose; tests hash many passwords and need none of its strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:
     def make(username: str, role: str | None = None, **extra: object) -> User:

@@ -1,0 +1,37 @@
+# Wrap-up Portal: `make run` starts the demo, `make test` runs the whole suite.
+# Both work on a fresh machine with only Python 3.11: they create .venv and install the
+# pinned requirements first; a second run reuses them.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp is newer than requirements.txt once that exact file is installed.
+STAMP := $(VENV)/.requirements-installed
+MANAGE := $(BIN)/python manage.py
+
+# The demo runs with DEBUG on and demo secrets; set DJANGO_DEBUG=0 and real secrets in production.
+run: export DJANGO_DEBUG ?= 1
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) run_portal
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
