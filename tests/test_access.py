@@ -71,7 +71,8 @@ def walk(resolvers: list, prefix: str = "", namespace: str = "") -> Iterator[Rou
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from walk(entry.url_patterns, prefix + piece, ns)
         elif isinstance(entry, URLPattern):
-            yield Route(f"{namespace}{entry.name}" if entry.name else prefix + piece, "/" + prefix + piece)
+            name = entry.name or f"<unnamed /{prefix}{piece}>"
+            yield Route(f"{namespace}{name}", "/" + prefix + piece)
 
 
 ROUTES = sorted({r.path: r for r in walk(get_resolver().url_patterns)}.values(), key=lambda r: r.path)
