@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "wrapup_portal.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from wrapup_portal.accounts import signals
+
+        signals.connect()

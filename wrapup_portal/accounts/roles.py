@@ -7,6 +7,8 @@ may build other groups from the same permissions. The data migration
 
 from __future__ import annotations
 
+from typing import Any
+
 TEAM_LEAD = "Team lead"
 ADMIN = "Admin"
 COMPLIANCE = "Compliance"
@@ -44,3 +46,26 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 def perm(codename: str) -> str:
     """Full permission name for `has_perm`, e.g. perm("assign_wrapup")."""
     return f"accounts.{codename}"
+
+
+def roles_sync(apps: Any) -> None:
+    """Create or repair the role groups and their permissions; idempotent.
+
+    Takes an app registry so the data migration (historical models) and services (the
+    real ones) share this code.
+    """
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    # Permissions are normally created after all migrations (post_migrate); create them
+    # here so the groups can be filled on a fresh database.
+    content_type, _ = ContentType.objects.get_or_create(app_label="accounts", model="portalaccess")
+    by_codename = {}
+    for codename, name in PERMISSIONS.items():
+        permission, _ = Permission.objects.update_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+        by_codename[codename] = permission
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([by_codename[c] for c in codenames])

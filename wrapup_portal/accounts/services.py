@@ -6,11 +6,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
+from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD, roles_sync
 
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("lead", TEAM_LEAD, "Lena Lead"),
@@ -36,6 +37,7 @@ def demo_password(username: str) -> str:
 @transaction.atomic
 def demo_users_seed() -> list[DemoUser]:
     """Create (or repair) the demo users with their role and a known password."""
+    roles_sync(apps)
     seeded = []
     for username, role, full_name in DEMO_USERS:
         first, last = full_name.split(" ", 1)

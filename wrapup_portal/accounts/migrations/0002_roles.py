@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from django.db import migrations
 
-from wrapup_portal.accounts.roles import PERMISSIONS, ROLE_PERMISSIONS
+from wrapup_portal.accounts.roles import roles_sync
 
 
 def sync_roles(apps, schema_editor) -> None:
-    # Permissions are normally created after all migrations (post_migrate); create them
-    # here so the groups can be filled on a fresh database.
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
-    content_type, _ = ContentType.objects.get_or_create(app_label="accounts", model="portalaccess")
-    by_codename = {}
-    for codename, name in PERMISSIONS.items():
-        permission, _ = Permission.objects.update_or_create(
-            content_type=content_type, codename=codename, defaults={"name": name}
-        )
-        by_codename[codename] = permission
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set([by_codename[c] for c in codenames])
+    roles_sync(apps)
 
 
 class Migration(migrations.Migration):
