@@ -21,6 +21,18 @@ def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def local_memory_cache(request, settings) -> None:
+    """Tests use a per-process memory cache instead of the shared database table.
+
+    The test database is one SQLite connection inside a transaction that threads (the
+    catalog reader's, the client's) cannot share; tests of the database cache itself opt
+    out with @pytest.mark.database_cache.
+    """
+    if "database_cache" not in request.keywords:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}}
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:
     def make(username: str, role: str | None = None, **extra: object) -> User:

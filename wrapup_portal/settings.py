@@ -199,6 +199,10 @@ if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
     raise ImproperlyConfigured(f"GENESYS_WRITE_PATH must be server, agent or auto, not {GENESYS_WRITE_PATH!r}.")
 WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET", "")
 
+# --- Catalog --------------------------------------------------------------------------------
+# How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
+CATALOG_SYNC_MINUTES = int(os.environ.get("PORTAL_CATALOG_SYNC_MINUTES", 15))
+
 # --- Health ---------------------------------------------------------------------------------
 # The cluster records a heartbeat every minute; older than this and /healthz reports it down.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("PORTAL_HEARTBEAT_MAX_AGE_SECONDS", 180))

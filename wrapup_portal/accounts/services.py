@@ -9,9 +9,15 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
-from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD, roles_sync
+from wrapup_portal.accounts.models import QueueGrant
+from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD, perm, roles_sync
+
+GRANT_NOT_A_LEAD = "Queues can only be granted to team leads; admins already act on every queue."
+GRANT_UNKNOWN_GROUP = "Unknown or removed code group(s): %(ids)s."
 
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("lead", TEAM_LEAD, "Lena Lead"),
@@ -53,3 +59,31 @@ def demo_users_seed() -> list[DemoUser]:
         user.groups.set([Group.objects.get(name=role)])
         seeded.append(DemoUser(username=username, role=role, password=password, created=created))
     return seeded
+
+
+def queue_grants_set(*, lead: User, group_ids: set[int], by: User, request: HttpRequest | None = None) -> bool:
+    """Make `group_ids` exactly the code groups granted to `lead`; audited when anything changed."""
+    from wrapup_portal.audit.models import Action
+    from wrapup_portal.audit.services import Actor, audit_record
+    from wrapup_portal.catalog.models import CodeGroup
+
+    if not lead.has_perm(perm("view_interactions")) or lead.has_perm(perm("all_queues")):
+        raise ValidationError(GRANT_NOT_A_LEAD, code="not_a_lead")
+    with transaction.atomic():
+        valid = set(CodeGroup.objects.filter(pk__in=group_ids, removed_at__isnull=True).values_list("pk", flat=True))
+        if unknown := group_ids - valid:
+            raise ValidationError(GRANT_UNKNOWN_GROUP, code="unknown_group", params={"ids": sorted(unknown)})
+        current = set(QueueGrant.objects.filter(user=lead).values_list("code_group_id", flat=True))
+        if current == valid:
+            return False
+        QueueGrant.objects.filter(user=lead, code_group_id__in=current - valid).delete()
+        QueueGrant.objects.bulk_create([QueueGrant(user=lead, code_group_id=g, granted_by=by) for g in valid - current])
+        names = dict(CodeGroup.objects.filter(pk__in=current | valid).values_list("pk", "name"))
+        audit_record(
+            action=Action.GRANT_CHANGED, actor=Actor.for_user(by), request=request,
+            target_kind="user", target_id=str(lead.pk),
+            extra={"lead": lead.get_username(),
+                   "before": sorted(names[g] for g in current), "after": sorted(names[g] for g in valid),
+                   "added": sorted(names[g] for g in valid - current), "removed": sorted(names[g] for g in current - valid)},
+        )
+    return True

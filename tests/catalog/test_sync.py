@@ -1,0 +1,198 @@
+"""Catalog sync against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django_q.models import Schedule
+
+from tests.catalog.conftest import pages
+from wrapup_portal.audit.models import Action, AuditEvent
+from wrapup_portal.catalog import apply as apply_module
+from wrapup_portal.catalog.models import CodeGroup, Membership, SyncChange, SyncRun, WrapupCode
+from wrapup_portal.catalog.services import BAD_CREDENTIALS, UNKNOWN_QUEUES, sync_run_execute, sync_run_request
+from wrapup_portal.catalog.tasks import catalog_sync_scheduled, sync_run_execute_task
+from wrapup_portal.core.genesys import build_genesys_client
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+def run_sync(**kwargs) -> SyncRun:
+    request = sync_run_request(trigger=SyncRun.Trigger.CLI, **kwargs)
+    return sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
+
+
+def active_codes(org: dict) -> dict[str, str]:
+    return {c["id"]: c["name"] for c in org["codes"] if not c["deleted"]}
+
+
+def catalog_rows() -> tuple[int, int, int]:
+    return WrapupCode.objects.count(), CodeGroup.objects.count(), Membership.objects.count()
+
+
+def test_first_sync_copies_queues_codes_and_memberships(genesys) -> None:
+    org = genesys.org()
+    run = run_sync()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    codes = active_codes(org)
+    assert dict(WrapupCode.objects.values_list("code_id", "name")) == codes
+    assert set(CodeGroup.objects.values_list("queue_id", flat=True)) == {q["id"] for q in org["queues"]}
+    for queue in org["queues"]:
+        group = CodeGroup.objects.get(queue_id=queue["id"])
+        assert group.name == queue["name"] and group.wrapup_prompt == queue["wrapupPrompt"]
+        expected = {c for c in queue["codeIds"] if c in codes}
+        assert set(group.codes.values_list("code_id", flat=True)) == expected
+    assert run.added == len(codes) and run.changed == 0 and run.retired == 0
+
+
+def test_first_sync_makes_no_more_api_calls_than_pages_require(genesys) -> None:
+    org = genesys.org()
+    run = run_sync()
+    expected = pages(len(org["queues"])) + pages(len(active_codes(org))) + sum(
+        pages(len([c for c in q["codeIds"] if c in active_codes(org)])) for q in org["queues"]
+    )
+    assert run.api_calls == expected
+    api_requests = [r for r in genesys.requests() if r["path"].startswith("/api/v2/")]
+    assert len(api_requests) == expected
+    assert all("pageSize=100" in r["path"] for r in api_requests)
+
+
+def test_second_unchanged_sync_writes_zero_rows(genesys) -> None:
+    run_sync()
+    before = catalog_rows()
+    second = run_sync()
+    assert second.status == SyncRun.Status.SUCCEEDED
+    assert (second.added, second.changed, second.retired, second.rows_written) == (0, 0, 0, 0)
+    assert not SyncChange.objects.filter(run=second).exists()
+    assert catalog_rows() == before
+
+
+def test_each_run_writes_one_started_and_one_finished_event(genesys) -> None:
+    run = run_sync()
+    events = AuditEvent.objects.filter(target_kind="sync_run", target_id=str(run.pk))
+    assert sorted(events.values_list("action", flat=True)) == sorted([Action.SYNC_STARTED, Action.SYNC_FINISHED])
+    assert events.get(action=Action.SYNC_STARTED).actor_kind == "cli"
+
+
+def test_only_selected_queues_have_their_codes_read(genesys) -> None:
+    run_sync()
+    chosen = list(CodeGroup.objects.order_by("name")[:2])
+    CodeGroup.objects.filter(pk__in=[g.pk for g in chosen]).update(synced=True)
+    genesys.reset()
+    run = run_sync()
+    paths = [r["path"].split("?")[0] for r in genesys.requests()]
+    read = {p for p in paths if p.endswith("/wrapupcodes") and "/queues/" in p}
+    assert read == {f"/api/v2/routing/queues/{g.queue_id}/wrapupcodes" for g in chosen}
+    assert run.api_calls == 2 + len(chosen)
+
+
+def test_sync_catalog_command_with_queue_prints_a_summary(genesys) -> None:
+    queue = genesys.org()["queues"][0]
+    out = StringIO()
+    call_command("sync_catalog", "--queue", queue["id"], stdout=out)
+    assert "succeeded" in out.getvalue() and "API calls" in out.getvalue()
+    run = SyncRun.objects.get()
+    assert run.queue_ids == [queue["id"]]
+    assert Membership.objects.filter(group__queue_id=queue["id"]).exists()
+    assert not Membership.objects.exclude(group__queue_id=queue["id"]).exists()
+
+
+def test_unknown_queue_fails_with_its_id_and_changes_nothing(genesys) -> None:
+    with pytest.raises(CommandError) as error:
+        call_command("sync_catalog", "--queue", "no-such-queue", stdout=StringIO())
+    assert UNKNOWN_QUEUES.format(ids="no-such-queue") in str(error.value)
+    assert catalog_rows() == (0, 0, 0)
+    assert SyncRun.objects.get().status == SyncRun.Status.FAILED
+
+
+def test_bad_credentials_stop_the_run_with_a_clear_message(genesys, settings) -> None:
+    run_sync()
+    before = catalog_rows()
+    settings.GENESYS_CLIENT_SECRET = "wrong-secret"
+    cache.clear()  # the deployment's shared token would otherwise still be valid
+    run = run_sync()
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error.startswith(BAD_CREDENTIALS)
+    assert "wrong-secret" not in run.error
+    assert catalog_rows() == before
+    failed = AuditEvent.objects.get(action=Action.SYNC_FAILED, target_id=str(run.pk))
+    assert "wrong-secret" not in failed.reason
+
+
+def test_faults_mid_sync_are_waited_out(genesys) -> None:
+    genesys.configure(error_rate=0.3)
+    run = run_sync()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert genesys.stats()["injected_errors"] > 0
+    org = genesys.org()
+    assert WrapupCode.objects.count() == len(active_codes(org))
+    assert Membership.objects.count() == sum(len([c for c in q["codeIds"] if c in active_codes(org)]) for q in org["queues"])
+
+
+def test_failure_while_saving_leaves_the_previous_catalog_intact(genesys, monkeypatch) -> None:
+    run_sync()
+    before = catalog_rows()
+    names = dict(WrapupCode.objects.values_list("code_id", "name"))
+    WrapupCode.objects.filter(code_id=next(iter(names))).update(name="Stale name")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(apply_module, "_apply_memberships", explode)
+    run = run_sync()
+    assert run.status == SyncRun.Status.FAILED and "disk full" in run.error
+    assert catalog_rows() == before
+    assert WrapupCode.objects.filter(name="Stale name").count() == 1  # the rename was rolled back
+    assert not SyncChange.objects.filter(run=run).exists()
+
+
+def test_a_second_request_returns_the_run_already_queued(genesys) -> None:
+    first = sync_run_request(trigger=SyncRun.Trigger.MANUAL)
+    second = sync_run_request(trigger=SyncRun.Trigger.SCHEDULE)
+    assert first.created and not second.created
+    assert second.run.pk == first.run.pk
+    assert SyncRun.objects.count() == 1
+
+
+def test_a_run_cannot_start_while_another_holds_the_lock(genesys) -> None:
+    from django.utils import timezone
+
+    SyncRun.objects.create(trigger="manual", status=SyncRun.Status.RUNNING, lock=True, heartbeat_at=timezone.now())
+    waiting = SyncRun.objects.create(trigger="manual")
+    result = sync_run_execute(run_id=waiting.pk, client=build_genesys_client())
+    assert result.status == SyncRun.Status.QUEUED
+    assert genesys.requests() == []  # nothing was read
+
+
+def test_an_abandoned_run_is_failed_and_frees_the_lock(genesys) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dead = SyncRun.objects.create(trigger="manual", status=SyncRun.Status.RUNNING, lock=True,
+                                  heartbeat_at=timezone.now() - timedelta(hours=1))
+    run = run_sync()
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.FAILED and dead.lock is None and "Abandoned" in dead.error
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert AuditEvent.objects.filter(action=Action.SYNC_FAILED, target_id=str(dead.pk)).count() == 1
+
+
+def test_the_task_is_safe_to_run_twice(genesys) -> None:
+    request = sync_run_request(trigger=SyncRun.Trigger.MANUAL)
+    sync_run_execute_task(request.run.pk)
+    calls = len(genesys.requests())
+    sync_run_execute_task(request.run.pk)  # django-q2 delivered it again
+    assert len(genesys.requests()) == calls
+    assert AuditEvent.objects.filter(action=Action.SYNC_FINISHED).count() == 1
+
+
+def test_schedule_is_registered_and_runs_a_sync(genesys, settings) -> None:
+    schedule = Schedule.objects.get(name="catalog.sync")
+    assert schedule.func == "wrapup_portal.catalog.tasks.catalog_sync_scheduled"
+    assert schedule.minutes == settings.CATALOG_SYNC_MINUTES == 15
+    assert "succeeded" in catalog_sync_scheduled()
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.SCHEDULE

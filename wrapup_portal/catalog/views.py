@@ -1,0 +1,122 @@
+"""Admin pages of the catalog: code groups, sync runs with live progress, drift, grants."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wrapup_portal.accounts.roles import perm
+from wrapup_portal.accounts.selectors import team_lead_list
+from wrapup_portal.accounts.services import queue_grants_set
+from wrapup_portal.catalog import selectors
+from wrapup_portal.catalog.forms import DriftFilterForm, GrantForm, GroupSearchForm, SyncedToggleForm
+from wrapup_portal.catalog.models import CodeGroup, SyncRun
+from wrapup_portal.catalog.services import SYNC_ALREADY_RUNNING, code_group_set_synced, sync_run_request
+
+manage_catalog = permission_required(perm("manage_catalog"), raise_exception=True)
+manage_grants = permission_required(perm("manage_grants"), raise_exception=True)
+FILTER_SESSION_KEY = "catalog:groups:filter"
+
+
+@require_GET
+@manage_catalog
+def group_list(request: HttpRequest) -> HttpResponse:
+    # Filters remember themselves: a bare visit restores the last search.
+    if not request.GET and (saved := request.session.get(FILTER_SESSION_KEY)):
+        return redirect(f"{request.path}?{saved}")
+    form = GroupSearchForm(request.GET)
+    form.is_valid()
+    request.session[FILTER_SESSION_KEY] = request.GET.urlencode()
+    groups = selectors.code_group_list(search=form.cleaned_data.get("q", ""), include_removed=form.cleaned_data.get("removed", False))
+    page = Paginator(groups, 50).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "latest": selectors.sync_run_latest(), "active": selectors.sync_run_active(),
+               "none_selected": not CodeGroup.objects.filter(synced=True).exists()}
+    return render(request, "catalog/groups.html", context)
+
+
+@require_POST
+@manage_catalog
+def toggle_synced(request: HttpRequest) -> HttpResponse:
+    form = SyncedToggleForm(request.POST)
+    if form.is_valid():
+        changed = code_group_set_synced(by=request.user, queue_ids=set(form.cleaned_data["queue_ids"]),
+                                        synced=form.cleaned_data["synced"], request=request)
+        messages.success(request, f"{changed} queue(s) updated.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("catalog:groups")
+
+
+@require_GET
+@manage_catalog
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(CodeGroup, pk=pk)
+    context = {"group": group, "codes": selectors.code_group_codes(group=group),
+               "last_synced": selectors.code_group_last_synced(group=group)}
+    return render(request, "catalog/group.html", context)
+
+
+@require_POST
+@manage_catalog
+def sync_now(request: HttpRequest) -> HttpResponse:
+    sync = sync_run_request(trigger=SyncRun.Trigger.MANUAL, by=request.user, request=request, enqueue=True)
+    if not sync.created:
+        messages.info(request, SYNC_ALREADY_RUNNING)
+    return redirect("catalog:run", pk=sync.run.pk)
+
+
+@require_GET
+@manage_catalog
+def run_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.sync_run_list(), 25).get_page(request.GET.get("page"))
+    return render(request, "catalog/runs.html", {"page": page})
+
+
+@require_GET
+@manage_catalog
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(SyncRun.objects.select_related("started_by"), pk=pk)
+    template = "catalog/run.html#progress" if request.htmx else "catalog/run.html"
+    changes = Paginator(selectors.sync_change_list(run=run), 100).get_page(request.GET.get("page"))
+    return render(request, template, {"run": run, "changes": changes})
+
+
+@require_GET
+@manage_catalog
+def drift(request: HttpRequest) -> HttpResponse:
+    form = DriftFilterForm(request.GET)
+    form.is_valid()
+    run = selectors.drift_run()
+    changes = selectors.sync_change_list(run=run, kind=form.cleaned_data.get("kind", "")) if run else []
+    page = Paginator(changes, 100).get_page(request.GET.get("page"))
+    return render(request, "catalog/drift.html", {"form": form, "run": run, "page": page,
+                                                  "last_success": selectors.sync_run_last_success()})
+
+
+@require_GET
+@manage_grants
+def grant_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/grants.html", {"leads": team_lead_list()})
+
+
+@require_http_methods(["GET", "POST"])
+@manage_grants
+def grant_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    lead = get_object_or_404(team_lead_list(), pk=user_id)
+    form = GrantForm(request.POST or None, initial={"groups": [g.code_group for g in lead.queue_grants.all()]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = queue_grants_set(lead=lead, group_ids={g.pk for g in form.cleaned_data["groups"]},
+                                       by=request.user, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Queues of {lead.username} saved." if changed else "Nothing changed.")
+            return redirect("catalog:grants")
+    return render(request, "catalog/grant.html", {"lead": lead, "form": form})
