@@ -1,0 +1,143 @@
+"""Admin pages of the catalog: groups, toggles, Sync now, progress, drift, grants."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django_q.models import OrmQ
+
+from wrapup_portal.accounts.models import QueueGrant
+from wrapup_portal.audit.models import Action, AuditEvent
+from wrapup_portal.catalog.forms import NO_QUEUES_CHOSEN
+from wrapup_portal.catalog.models import CodeGroup, Membership, SyncChange, SyncRun, WrapupCode
+from wrapup_portal.catalog.services import SYNC_ALREADY_RUNNING, sync_run_execute, sync_run_request
+from wrapup_portal.core.genesys import build_genesys_client
+
+pytestmark = pytest.mark.django_db
+
+
+def synced_catalog() -> SyncRun:
+    request = sync_run_request(trigger=SyncRun.Trigger.CLI)
+    return sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
+
+
+@pytest.fixture
+def admin_client(admin_user, client_for) -> Client:
+    return client_for(admin_user)
+
+
+@pytest.mark.integration
+def test_group_list_shows_the_synced_catalog_and_remembers_the_search(genesys, admin_client) -> None:
+    synced_catalog()
+    group = CodeGroup.objects.order_by("name").first()
+    response = admin_client.get("/catalog/", {"q": group.name})
+    assert response.status_code == 200 and group.name in response.content.decode()
+    assert list(response.context["page"]) == list(CodeGroup.objects.filter(name__icontains=group.name))
+    remembered = admin_client.get("/catalog/")
+    assert remembered.status_code == 302 and f"q={group.name.replace(' ', '+')}" in remembered["Location"]
+
+
+def test_sync_now_queues_one_task_and_shows_the_run(admin_client, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/catalog/sync/")
+    run = SyncRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/catalog/runs/{run.pk}/"
+    assert OrmQ.objects.count() == 1
+    assert run.started_by.username == "admin" and run.status == SyncRun.Status.QUEUED
+    with django_capture_on_commit_callbacks(execute=True):
+        again = admin_client.post("/catalog/sync/", follow=True)
+    assert SyncRun.objects.count() == 1 and OrmQ.objects.count() == 1
+    assert SYNC_ALREADY_RUNNING in again.content.decode()
+
+
+def test_progress_fragment_polls_while_running_and_stops_when_done(admin_client) -> None:
+    run = SyncRun.objects.create(trigger="manual", status=SyncRun.Status.RUNNING, lock=True,
+                                 phase="Reading each queue's codes", progress_done=3, progress_total=8)
+    fragment = admin_client.get(f"/catalog/runs/{run.pk}/", headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert "<html" not in body and 'id="progress"' in body
+    assert 'hx-trigger="every 1s"' in body and 'value="37"' in body and "3 of 8" in body
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, lock=None)
+    done = admin_client.get(f"/catalog/runs/{run.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in done
+
+
+@pytest.mark.integration
+def test_toggling_queues_is_audited_once_per_queue_changed(genesys, admin_client) -> None:
+    synced_catalog()
+    groups = list(CodeGroup.objects.order_by("name")[:2])
+    ids = [g.queue_id for g in groups]
+    admin_client.post("/catalog/synced/", {"queue_ids": ids, "synced": "1"})
+    assert set(CodeGroup.objects.filter(synced=True).values_list("queue_id", flat=True)) == set(ids)
+    events = AuditEvent.objects.filter(action=Action.CATALOG_SETTINGS_CHANGED)
+    assert sorted(events.values_list("target_id", flat=True)) == sorted(ids)
+    assert events.first().actor_username == "admin"
+    admin_client.post("/catalog/synced/", {"queue_ids": ids, "synced": "1"})  # nothing to change
+    assert events.count() == 2
+
+
+@pytest.mark.integration
+def test_toggle_with_an_unknown_queue_changes_nothing(genesys, admin_client) -> None:
+    synced_catalog()
+    real = CodeGroup.objects.first().queue_id
+    response = admin_client.post("/catalog/synced/", {"queue_ids": [real, "forged-id"], "synced": "1"}, follow=True)
+    assert "forged-id is not one of the available choices" in response.content.decode()
+    assert not CodeGroup.objects.filter(synced=True).exists()
+    assert not AuditEvent.objects.filter(action=Action.CATALOG_SETTINGS_CHANGED).exists()
+    response = admin_client.post("/catalog/synced/", {"synced": "1"}, follow=True)
+    assert NO_QUEUES_CHOSEN in response.content.decode()
+
+
+@pytest.mark.integration
+def test_drift_shows_what_changed_in_genesys_since_the_last_sync(genesys, admin_client) -> None:
+    synced_catalog()
+    # Make the portal's copy differ from Genesys in every way the drift view reports.
+    renamed = WrapupCode.objects.order_by("name").first()
+    WrapupCode.objects.filter(pk=renamed.pk).update(name="Old name")
+    membership = Membership.objects.select_related("group", "code").first()
+    membership.delete()
+    gone = WrapupCode.objects.create(code_id="gone-code", name="Gone code", first_seen_at=renamed.first_seen_at,
+                                     changed_at=renamed.changed_at)
+    run = synced_catalog()
+    kinds = {(c.kind, c.code_id) for c in SyncChange.objects.filter(run=run)}
+    assert (SyncChange.Kind.CODE_RENAMED, renamed.pk) in kinds
+    assert (SyncChange.Kind.CODE_JOINED_QUEUE, membership.code_id) in kinds
+    assert (SyncChange.Kind.CODE_RETIRED, gone.pk) in kinds
+    assert (run.changed, run.retired) == (1, 1)
+    gone.refresh_from_db()
+    assert gone.retired_at is not None and gone.name == "Gone code"  # retired, never deleted
+    page = admin_client.get("/catalog/drift/").content.decode()
+    assert "<td>Code renamed</td>" in page and "Old name" in page and "Code retired" in page and "Code added to queue" in page
+    only_retired = admin_client.get("/catalog/drift/", {"kind": "code_retired"}).content.decode()
+    assert "Gone code" in only_retired and "<td>Code renamed</td>" not in only_retired
+
+
+@pytest.mark.integration
+def test_admin_grants_code_groups_to_a_team_lead(genesys, admin_client, lead) -> None:
+    synced_catalog()
+    groups = list(CodeGroup.objects.order_by("name")[:2])
+    response = admin_client.post(f"/catalog/grants/{lead.pk}/", {"groups": [g.pk for g in groups]})
+    assert response.status_code == 302
+    assert set(QueueGrant.objects.filter(user=lead).values_list("code_group_id", flat=True)) == {g.pk for g in groups}
+    event = AuditEvent.objects.get(action=Action.GRANT_CHANGED)
+    assert event.extra["added"] == sorted(g.name for g in groups) and event.extra["lead"] == "lead"
+    admin_client.post(f"/catalog/grants/{lead.pk}/", {"groups": [groups[0].pk]})
+    assert QueueGrant.objects.filter(user=lead).count() == 1
+    assert AuditEvent.objects.filter(action=Action.GRANT_CHANGED).latest("sequence").extra["removed"] == [groups[1].name]
+
+
+@pytest.mark.integration
+def test_grant_with_an_unknown_group_or_to_a_non_lead_changes_nothing(genesys, admin_client, lead, compliance) -> None:
+    synced_catalog()
+    response = admin_client.post(f"/catalog/grants/{lead.pk}/", {"groups": [999999]})
+    assert response.status_code == 200 and "999999 is not one of the available choices" in response.content.decode()
+    assert admin_client.post(f"/catalog/grants/{compliance.pk}/", {"groups": [CodeGroup.objects.first().pk]}).status_code == 404
+    assert not QueueGrant.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.GRANT_CHANGED).exists()
+
+
+def test_team_lead_cannot_sync_and_nothing_is_queued(lead, client_for, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(lead).post("/catalog/sync/")
+    assert response.status_code == 403
+    assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
