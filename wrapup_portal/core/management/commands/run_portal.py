@@ -6,6 +6,7 @@ a half-running portal never lingers.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,13 @@ from django.core.management.base import BaseCommand, CommandParser
 def _interrupt(signum: int, frame: object) -> None:
     # SIGTERM (e.g. from a process manager) stops the children like Ctrl-C does.
     raise KeyboardInterrupt
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 class Command(BaseCommand):
@@ -36,7 +44,10 @@ class Command(BaseCommand):
         commands["cluster"] = [*manage, "qcluster"]
         commands["web"] = [*manage, "runserver", options["addr"], "--noreload"]
 
-        processes = {name: subprocess.Popen(argv) for name, argv in commands.items()}
+        # Each child leads its own process group: Ctrl-C reaches only this supervisor, which
+        # then stops each child once (a cluster signalled twice can hang half-stopped), and
+        # can kill a child together with its own children (the cluster's workers).
+        processes = {name: subprocess.Popen(argv, start_new_session=True) for name, argv in commands.items()}
         self.stdout.write(f"Started {', '.join(processes)}. Portal: http://{options['addr']}/  (Ctrl-C stops all)")
         signal.signal(signal.SIGTERM, _interrupt)
         exit_code = 0
@@ -54,11 +65,12 @@ class Command(BaseCommand):
             for process in processes.values():
                 if process.poll() is None:
                     process.terminate()
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 15
             for process in processes.values():
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    pass
+                _signal_group(process, signal.SIGKILL)  # stragglers, e.g. workers of a dead cluster
         if exit_code:
             sys.exit(exit_code)
