@@ -196,3 +196,25 @@ def test_schedule_is_registered_and_runs_a_sync(genesys, settings) -> None:
     assert schedule.minutes == settings.CATALOG_SYNC_MINUTES == 15
     assert "succeeded" in catalog_sync_scheduled()
     assert SyncRun.objects.get().trigger == SyncRun.Trigger.SCHEDULE
+
+
+def test_forbidden_stops_the_run_naming_the_missing_permission(genesys, monkeypatch) -> None:
+    from integrations.genesys import ForbiddenError, GenesysClient
+
+    def forbidden(self, *args, **kwargs):
+        raise ForbiddenError("You are not authorized to perform the requested action.", status=403,
+                             code="not.authorized", correlation_id="corr-403")
+
+    monkeypatch.setattr(GenesysClient, "iter_wrapup_codes", forbidden)
+    run = run_sync()
+    assert run.status == SyncRun.Status.FAILED
+    assert "routing:wrapupCode:view" in run.error and "403" in run.error
+    assert catalog_rows() == (0, 0, 0)
+    assert AuditEvent.objects.get(action=Action.SYNC_FAILED).correlation_id == "corr-403"
+
+
+def test_rate_limit_mid_sync_is_waited_out(genesys) -> None:
+    genesys.configure(rate_limit=6, rate_window_seconds=1)
+    run = run_sync()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert WrapupCode.objects.count() == len(active_codes(genesys.org()))
