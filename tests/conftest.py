@@ -10,7 +10,7 @@ from django.test import Client
 
 from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
 
-pytest_plugins = ["tests.fixtures_sandbox"]
+pytest_plugins = ["tests.fixtures_sandbox", "tests.audit.fixtures"]
 
 PASSWORD = "correct horse battery staple"
 

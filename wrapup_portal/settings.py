@@ -203,6 +203,10 @@ WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET", "")
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
 CATALOG_SYNC_MINUTES = int(os.environ.get("PORTAL_CATALOG_SYNC_MINUTES", 15))
 
+# --- Audit ----------------------------------------------------------------------------------
+# Events older than this may be written to a verified archive (`archive_audit`); none is deleted.
+AUDIT_RETENTION_DAYS = int(os.environ.get("PORTAL_AUDIT_RETENTION_DAYS", 7 * 365))
+
 # --- Health ---------------------------------------------------------------------------------
 # The cluster records a heartbeat every minute; older than this and /healthz reports it down.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("PORTAL_HEARTBEAT_MAX_AGE_SECONDS", 180))

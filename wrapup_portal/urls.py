@@ -10,6 +10,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
+    path("audit/", include("wrapup_portal.audit.urls")),
+    path("catalog/", include("wrapup_portal.catalog.urls")),
     # One sign-in page for everything (lockout and audit apply to it): the admin site's own
     # login form is replaced by a redirect to it.
     path(

@@ -9,6 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wrapup_portal.accounts.roles import perm
+from wrapup_portal.audit.models import Action
+from wrapup_portal.audit.services import Actor, audit_record
 from wrapup_portal.core.selectors import health_report
 
 
@@ -35,6 +37,11 @@ def status(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Every refusal is audited: who tried what, from where.
+    audit_record(
+        action=Action.PERMISSION_DENIED, actor=Actor.for_user(getattr(request, "user", None)), request=request,
+        outcome="denied", target_kind="url", target_id=request.get_full_path()[:255], extra={"method": request.method},
+    )
     return render(request, "403.html", status=403)
 
 

@@ -1,0 +1,1 @@
+"""Audit fixtures are registered suite-wide by tests/conftest.py (pytest_plugins)."""

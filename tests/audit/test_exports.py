@@ -1,0 +1,120 @@
+"""Exports stream every matching event with a manifest that checks out; tampering does not."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from wrapup_portal.audit.exports import export_file_check
+from wrapup_portal.audit.models import Action, AuditEvent
+from wrapup_portal.audit.services import Actor, audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def compliance_client(compliance, client_for):
+    client = client_for(compliance)  # #1 sign-in
+    for i in range(7):  # #2..#8; conversation conv-1 at #2, #4, #6, #8
+        audit_record(
+            action=Action.ASSIGNMENT_APPLIED, actor=Actor.rule(3, "VIP, \"quoted\""), conversation_id=f"conv-{i % 2 + 1}",
+            code_after_id="c1", code_after_name="Sale", reason="line one\nline two, =cmd", extra={"n": i, "nested": {"ü": [1, 2.5]}},
+        )
+    return client
+
+
+def download(client, query: str, tmp_path: Path) -> tuple[Path, object]:
+    response = client.get(reverse("audit:export") + "?" + query)
+    assert response.status_code == 200 and response.streaming
+    path = tmp_path / response["Content-Disposition"].split('filename="')[1].rstrip('"')
+    path.write_bytes(b"".join(response.streaming_content))
+    return path, response
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_streams_every_match_and_its_manifest_checks_out(compliance_client, tmp_path, fmt: str) -> None:
+    path, response = download(compliance_client, f"format={fmt}&conversation=conv-1", tmp_path)
+    check = export_file_check(path, against_db=True)
+    assert check.ok, check.problems
+    m = check.manifest
+    assert (m["row_count"], m["first_sequence"], m["last_sequence"]) == (4, 2, 8)
+    assert (m["head_sequence"], m["head_hash"]) == (8, AuditEvent.objects.get(sequence=8).hash)
+    assert m["filter"] == {"conversation_id": "conv-1"} and m["export_event"] == 9
+    # The separate manifest download is the same manifest.
+    assert compliance_client.get(response["X-Audit-Manifest"]).json() == m
+
+
+def test_csv_rows_are_plain_csv_with_every_field(compliance_client, tmp_path) -> None:
+    path, _ = download(compliance_client, "format=csv&conversation=conv-2", tmp_path)
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text.rsplit("#manifest ", 1)[0])))
+    assert [int(r["sequence"]) for r in rows] == [3, 5, 7]
+    assert rows[0]["reason"] == "line one\nline two, =cmd" and rows[0]["actor_username"] == 'VIP, "quoted"'
+    assert json.loads(rows[0]["extra"]) == {"n": 1, "nested": {"ü": [1, 2.5]}}
+
+
+def test_verify_export_is_the_one_line_check(compliance_client, tmp_path, capsys) -> None:
+    path, _ = download(compliance_client, "format=jsonl", tmp_path)
+    call_command("verify_export", str(path))
+    assert capsys.readouterr().out.startswith(f"{path}: OK: 8 rows #1..#8")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda t: t.replace("line two", "line 2", 1), "SHA-256 of the file"),
+        (lambda t: "\n".join(l for i, l in enumerate(t.split("\n")) if i != 2), "SHA-256 of the file"),
+        (lambda t: t.replace('"row_count":8', '"row_count":7'), "signature"),
+    ],
+    ids=["altered row", "dropped row", "edited manifest"],
+)
+def test_a_tampered_export_fails_the_check(compliance_client, tmp_path, capsys, tamper, problem: str) -> None:
+    path, _ = download(compliance_client, "format=jsonl", tmp_path)
+    path.write_text(tamper(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_export", str(path))
+    assert exit_info.value.code == 1
+    assert problem in capsys.readouterr().err
+
+
+def test_a_filter_of_nothing_exports_an_empty_file_with_a_manifest(compliance_client, tmp_path) -> None:
+    path, _ = download(compliance_client, "format=csv&conversation=nope", tmp_path)
+    check = export_file_check(path, against_db=True)
+    assert check.ok and check.manifest["row_count"] == 0
+
+
+def test_the_manifest_of_a_non_export_redirects_to_the_event(compliance_client) -> None:
+    response = compliance_client.get(reverse("audit:manifest", args=[1]))
+    assert (response.status_code, response["Location"]) == (302, reverse("audit:detail", args=[1]))
+
+
+def test_archive_writes_a_verified_file_once_and_deletes_nothing(compliance_client, tmp_path, capsys) -> None:
+    call_command("archive_audit", "--out", str(tmp_path), "--retention-days", "-1")
+    archives = list(tmp_path.glob("audit-archive-*.jsonl"))
+    assert len(archives) == 1 and export_file_check(archives[0]).ok
+    assert AuditEvent.objects.filter(action=Action.ARCHIVE_WRITTEN).count() == 1
+    assert AuditEvent.objects.count() == 9
+    call_command("archive_audit", "--out", str(tmp_path), "--retention-days", "-1")  # only #9 is new
+    assert len(list(tmp_path.glob("audit-archive-*.jsonl"))) == 2
+    assert "000000000009-000000000009" in sorted(p.name for p in tmp_path.glob("*.jsonl"))[-1]
+
+
+@pytest.mark.skipif(not shutil.which("sha256sum"), reason="coreutils not installed")
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_shell_one_liner_in_the_docs_checks_the_digest(compliance_client, tmp_path, fmt: str) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    one_liner = next(line for line in docs.splitlines() if line.startswith('test "$(head -n -1 FILE'))
+    path, _ = download(compliance_client, f"format={fmt}", tmp_path)
+    ok = subprocess.run(["bash", "-c", one_liner.replace("FILE", str(path))], capture_output=True, text=True)
+    assert ok.stdout.strip() == "OK"
+    path.write_text(path.read_text(encoding="utf-8").replace("Sale", "Sold", 1), encoding="utf-8")
+    bad = subprocess.run(["bash", "-c", one_liner.replace("FILE", str(path))], capture_output=True, text=True)
+    assert bad.returncode != 0 and bad.stdout == ""

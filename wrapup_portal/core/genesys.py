@@ -1,0 +1,155 @@
+"""The portal's one Genesys client, built from settings, and the cross-process pieces it shares.
+
+Every web and worker process of a deployment shares the default cache (a database table), so
+the processes share through it:
+
+* the access token (``CacheTokenCache``): one token means one Genesys quota bucket for the
+  whole deployment, instead of one per process that nobody could pace together;
+* the pacing state of that bucket (``CachePacer``), so a bulk run in several workers stays
+  under the quota instead of each worker discovering the limit through 429s.
+
+The token is kept only in the cache table, for at most its lifetime; it is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.db import DatabaseError
+from django.dispatch import receiver
+
+from integrations.genesys import AccessToken, GenesysClient, PacingState, StatePacer
+
+LOCK_TTL_SECONDS = 5  # a crashed holder blocks the others for at most this long
+LOCK_WAIT_SECONDS = 2.0  # after this, proceed unlocked: pacing is best effort, work is not
+STATE_TTL_SECONDS = 3600
+
+logger = logging.getLogger("integrations.genesys")
+
+_client: GenesysClient | None = None
+_client_lock = threading.Lock()
+
+
+class CachePacer(StatePacer):
+    """Pacing state kept in the Django cache, under a short lock made with ``cache.add``.
+
+    Pacing is best effort, the work is not: if the cache table cannot be read or written, the
+    process falls back to pacing its own threads from memory instead of failing the request.
+    """
+
+    def __init__(self, *, namespace: str = "genesys:pacing", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.namespace = namespace
+        self._local = threading.Lock()  # threads of this process queue here, not on the database
+        self._fallback: dict[str, PacingState] = {}
+
+    @contextmanager
+    def _locked(self, bucket: str) -> Iterator[PacingState]:
+        key = f"{self.namespace}:{bucket}"
+        lock_key, owner = f"{key}:lock", uuid.uuid4().hex
+        with self._local:
+            held = self._acquire_lock(lock_key, owner)
+            try:
+                state = PacingState.from_dict(cache.get(key))
+            except DatabaseError:
+                logger.warning("Genesys pacing: the cache is unavailable; pacing this process only.")
+                state = self._fallback.setdefault(bucket, PacingState())
+            try:
+                yield state
+                self._fallback[bucket] = state
+                cache.set(key, state.to_dict(), STATE_TTL_SECONDS)
+            except DatabaseError:
+                pass  # the in-memory copy above keeps this process paced
+            finally:
+                if held:
+                    self._release_lock(lock_key, owner)
+
+    @staticmethod
+    def _acquire_lock(lock_key: str, owner: str) -> bool:
+        """``cache.add`` inserts only when the row is absent: the one atomic step a database cache offers."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        try:
+            while not cache.add(lock_key, owner, LOCK_TTL_SECONDS):
+                if time.monotonic() >= deadline:
+                    return False  # a stuck holder: go on unlocked rather than stall the work
+                time.sleep(0.005)
+        except DatabaseError:
+            return False
+        return True
+
+    @staticmethod
+    def _release_lock(lock_key: str, owner: str) -> None:
+        try:
+            if cache.get(lock_key) == owner:
+                cache.delete(lock_key)
+        except DatabaseError:
+            pass
+
+
+class CacheTokenCache:
+    """The deployment's current access token, in the Django cache."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def get(self) -> AccessToken | None:
+        data = cache.get(self.key)
+        if not isinstance(data, dict) or not data.get("value"):
+            return None
+        return AccessToken(str(data["value"]), float(data["expires_at"]))
+
+    def set(self, token: AccessToken | None) -> None:
+        if token is None:
+            cache.delete(self.key)
+            return
+        ttl = max(1, int(token.expires_at - time.time()))
+        cache.set(self.key, {"value": token.value, "expires_at": token.expires_at}, ttl)
+
+
+def build_genesys_client(*, share_across_processes: bool = True) -> GenesysClient:
+    """A new client from settings (``get_genesys_client`` keeps one per process)."""
+    deployment = hashlib.sha256(f"{settings.GENESYS_API_URL}|{settings.GENESYS_CLIENT_ID}".encode()).hexdigest()[:16]
+    extra: dict[str, Any] = {}
+    if share_across_processes:
+        extra = {"pacer": CachePacer(), "token_cache": CacheTokenCache(f"genesys:token:{deployment}")}
+    return GenesysClient(
+        client_id=settings.GENESYS_CLIENT_ID,
+        client_secret=settings.GENESYS_CLIENT_SECRET,
+        api_url=settings.GENESYS_API_URL,
+        login_url=settings.GENESYS_LOGIN_URL,
+        timeout=settings.GENESYS_TIMEOUT_SECONDS,
+        **extra,
+    )
+
+
+def get_genesys_client() -> GenesysClient:
+    """The process's Genesys client: built on first use, then shared by every thread."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = build_genesys_client()
+    return _client
+
+
+def reset_genesys_client() -> None:
+    """Forget the process's client (settings changed, tests)."""
+    global _client
+    with _client_lock:
+        _client = None
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("GENESYS_"):
+        reset_genesys_client()
