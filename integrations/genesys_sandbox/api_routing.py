@@ -122,14 +122,14 @@ def list_queues(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/queues``: name with leading/trailing ``*``, ``id[]``, ``divisionId[]``."""
     size, number = paging(req, app.config.max_page_size)
     org = app.store.org
-    queues = _sorted(_filter(list(org.queues.values()), req), req, allow_sort_by=False)
+    queues = _sorted(_filter([q for q in org.queues.values() if not q.deleted], req), req, allow_sort_by=False)
     return Response(200, envelope(req, queues, size, number, lambda q: queue_json(org, q)))
 
 
 def get_queue(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/queues/{queueId}``."""
     queue = app.store.org.queues.get(req.params["queueId"])
-    if queue is None:
+    if queue is None or queue.deleted:
         raise ApiError(404)
     return Response(200, queue_json(app.store.org, queue))
 
@@ -139,7 +139,7 @@ def list_queue_codes(app: SandboxApp, req: Request) -> Response:
     size, number = paging(req, app.config.max_page_size)
     org = app.store.org
     queue = org.queues.get(req.params["queueId"])
-    if queue is None:
+    if queue is None or queue.deleted:
         raise ApiError(404)
     match = name_matcher(req.arg("name"))
     codes = [org.codes[c] for c in queue.code_ids if match(org.codes[c].name)]

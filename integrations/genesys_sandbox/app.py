@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import api_conversations, api_platform, api_routing, control, oauth
+from . import api_conversations, api_platform, api_routing, api_routing_admin, control, oauth
 from .auth import RateLimiter, Token, TokenStore, basic_credentials
 from .clock import Clock, iso
 from .config import OrgSpec, SandboxConfig
@@ -49,7 +49,7 @@ class SandboxApp:
         self.rng = random.Random(f"faults:{seed}")
         self.rng_lock = threading.Lock()
         self.router = Router()
-        for module in (oauth, api_routing, api_conversations, api_platform, control):
+        for module in (oauth, api_routing, api_routing_admin, api_conversations, api_platform, control):
             module.register(self.router)
         self._build_state()
 

@@ -11,6 +11,14 @@ from .config import KNOB_NAMES, KnobError, OrgSpec, SandboxConfig
 from .server import SandboxServer
 
 
+def _int_range(value: str) -> tuple[int, int]:
+    low, _, high = value.partition(",")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX, got {value!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options: address, seed, speed, organisation size, and any knob."""
     parser.add_argument("--host", default="127.0.0.1")
@@ -21,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, default in (("divisions", 3), ("queues", 8), ("codes", 40), ("agents", 30), ("days", 21)):
         parser.add_argument(f"--{name}", type=int, default=default)
     parser.add_argument("--conversations", type=int, default=None, help="history size (default ~4 per agent-day)")
+    parser.add_argument("--codes-per-queue", type=_int_range, default=(6, 12), metavar="MIN,MAX",
+                        help="codes each queue offers besides the three general ones (default 6,12)")
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--webhook-secret", default=os.environ.get("WRAPUP_WEBHOOK_SECRET"))
     parser.add_argument("--webhook-format", default="bare", choices=("bare", "eventbridge"))
@@ -40,7 +50,8 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
         changes[name.strip()] = value.strip()
     config.update(changes)
     org = OrgSpec(divisions=options["divisions"], queues=options["queues"], codes=options["codes"],
-                  agents=options["agents"], days=options["days"], conversations=options.get("conversations"))
+                  agents=options["agents"], days=options["days"], conversations=options.get("conversations"),
+                  codes_per_queue=options.get("codes_per_queue") or (6, 12))
     return SandboxServer(options["host"], options["port"], seed=options["seed"], speed=options["speed"],
                          live=options["live"], config=config, org=org)
 

@@ -119,6 +119,8 @@ class OrgSpec:
     days: int = 21
     conversations: int | None = None
     deleted_codes: int | None = None  # None: a tenth of the codes, at least 3
+    # Codes each queue offers besides the three general ones: (min, max) drawn per queue.
+    codes_per_queue: tuple[int, int] = (6, 12)
 
     def conversation_count(self) -> int:
         """Number of historical conversations to generate."""

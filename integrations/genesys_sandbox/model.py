@@ -59,6 +59,8 @@ class Queue:
     member_ids: list[str]
     created: float
     author_id: str
+    # Deleted through the API: gone from the routing endpoints, still known to old conversations.
+    deleted: bool = False
 
     @property
     def prompt(self) -> str:

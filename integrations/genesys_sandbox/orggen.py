@@ -97,7 +97,7 @@ def build_org(spec: OrgSpec, seed: int, now: float) -> Org:
     for i in range(spec.queues):
         prompt, timeout = ACW_PLAN[i % len(ACW_PLAN)]
         name = QUEUE_NAMES[i] if i < len(QUEUE_NAMES) else f"Queue {i + 1:04d}"
-        picked = rng.sample(all_codes[3:], k=min(len(all_codes) - 3, rng.randint(6, 12))) if len(all_codes) > 3 else []
+        picked = rng.sample(all_codes[3:], k=min(len(all_codes) - 3, rng.randint(*spec.codes_per_queue))) if len(all_codes) > 3 else []
         historic = generic + [c.id for c in picked]
         members = rng.sample(agent_ids, k=min(len(agent_ids), max(3, len(agent_ids) // 3))) if agent_ids else []
         created = now - 86400 * rng.randint(200, 800)
