@@ -60,8 +60,12 @@ class TokenManager:
         self._token: AccessToken | None = None
         self.fetches = 0
 
-    def get(self) -> AccessToken:
-        """A valid token; only one thread fetches while the others wait for it."""
+    def get(self, fetch: Callable[[], tuple[str, float]] | None = None) -> AccessToken:
+        """A valid token; only one thread fetches while the others wait for it.
+
+        `fetch` overrides the fetch function for this call (a client clone with another
+        retry policy shares the token but fetches it under its own policy).
+        """
         now = self._clock()
         token = self._token
         if token is not None and token.valid_at(now):
@@ -74,7 +78,7 @@ class TokenManager:
             if shared is not None and shared.valid_at(now):
                 self._token = shared
                 return shared
-            value, expires_in = self._fetch()
+            value, expires_in = (fetch or self._fetch)()
             self.fetches += 1
             self._token = AccessToken(value, self._clock() + max(expires_in, 1.0) * RENEW_AT)
             if self._cache:

@@ -213,7 +213,7 @@ class Transport:
         attempt, reauthenticated = 0, False
         while True:
             attempt += 1
-            token = self.tokens.get()
+            token = self.tokens.get(self._fetch_token)
             epoch = self.pacer.acquire(token.fingerprint)
             headers = {"Authorization": f"Bearer {token.value}", "Accept": "application/json", "User-Agent": USER_AGENT}
             logger.debug("→ %s %s attempt %d headers=%s", method, path, attempt, masked_headers(headers))

@@ -232,3 +232,13 @@ def test_with_retry_shares_the_token_but_not_the_policy() -> None:
         fast.get_conversation(CID)
     client.get_conversation(CID)  # the original still retries
     assert len(session.token_calls) == 1 and len(session.calls) == 4
+
+
+def test_with_retry_fetches_the_token_under_its_own_policy() -> None:
+    from integrations.genesys import RetryPolicy
+
+    session = FakeSession(OK, tokens=[err(503), err(503), token_response()])
+    fast = make_client(session).with_retry(RetryPolicy(max_attempts=1))
+    with pytest.raises(ServerError):
+        fast.get_conversation(CID)
+    assert len(session.token_calls) == 1 and session.calls == []  # no retry of the token request

@@ -53,11 +53,12 @@ def genesys_check(*, use_cache: bool = True) -> Check:
     if use_cache and (cached := cache.get(GENESYS_CHECK_CACHE_KEY)) is not None:
         return Check(**cached)
     # Imported here: the client is only needed when the check actually runs.
-    from integrations.genesys import GenesysError
+    from integrations.genesys import GenesysError, RetryPolicy
     from wrapup_portal.core.genesys import get_genesys_client
 
     try:
-        info = get_genesys_client().token_info()
+        # One attempt: a health probe must answer quickly, not wait out retries.
+        info = get_genesys_client().with_retry(RetryPolicy(max_attempts=1)).token_info()
     except GenesysError as exc:
         check = Check("genesys", "down", str(exc), {"api_url": settings.GENESYS_API_URL})
     else:
