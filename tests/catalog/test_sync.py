@@ -218,3 +218,62 @@ def test_rate_limit_mid_sync_is_waited_out(genesys) -> None:
     run = run_sync()
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert WrapupCode.objects.count() == len(active_codes(genesys.org()))
+
+
+@pytest.fixture
+def changing_org(genesys):
+    """Tests that change the organisation in Genesys: rebuild it from the seed afterwards."""
+    yield genesys
+    genesys.reset(state=True)
+
+
+def test_changes_made_in_genesys_are_found_by_the_next_sync(changing_org) -> None:
+    sandbox = changing_org
+    run_sync()
+    queue = sandbox.org()["queues"][0]
+    renamed_id, removed_id = queue["codeIds"][3], queue["codeIds"][4]
+    deleted_id = next(c for c in queue["codeIds"][5:] if c not in sandbox.org()["queues"][1]["codeIds"])
+    assert sandbox.api("PUT", f"/api/v2/routing/wrapupcodes/{renamed_id}", json={"name": "Renamed in Genesys"}).status_code == 200
+    assert sandbox.api("DELETE", f"/api/v2/routing/queues/{queue['id']}/wrapupcodes/{removed_id}").status_code == 204
+    assert sandbox.api("DELETE", f"/api/v2/routing/wrapupcodes/{deleted_id}").status_code == 204
+    added = sandbox.api("POST", "/api/v2/routing/wrapupcodes", json={"name": "Added in Genesys"}).json()
+    sandbox.api("POST", f"/api/v2/routing/queues/{queue['id']}/wrapupcodes", json=[{"id": added["id"]}])
+
+    run = run_sync()
+    changes = {(c.kind, c.code.code_id if c.code else None) for c in SyncChange.objects.filter(run=run)}
+    assert (SyncChange.Kind.CODE_RENAMED, renamed_id) in changes
+    assert (SyncChange.Kind.CODE_LEFT_QUEUE, removed_id) in changes
+    assert (SyncChange.Kind.CODE_RETIRED, deleted_id) in changes
+    assert (SyncChange.Kind.CODE_ADDED, added["id"]) in changes
+    assert (SyncChange.Kind.CODE_JOINED_QUEUE, added["id"]) in changes
+    assert (run.added, run.changed, run.retired) == (1, 1, 1)
+    group = CodeGroup.objects.get(queue_id=queue["id"])
+    offered = set(group.codes.values_list("code_id", flat=True))
+    assert added["id"] in offered and removed_id not in offered and deleted_id not in offered
+    retired = WrapupCode.objects.get(code_id=deleted_id)
+    assert retired.retired_at is not None and retired.last_seen_at is not None  # kept, with its name
+
+
+def test_a_queue_deleted_during_the_run_does_not_break_it(changing_org, monkeypatch) -> None:
+    from integrations.genesys import GenesysClient
+
+    sandbox = changing_org
+    run_sync()
+    victim = sandbox.org()["queues"][-1]
+    original = GenesysClient.iter_queue_wrapup_codes
+    deleted: list[str] = []
+
+    def delete_then_read(self, queue_id, *args, **kwargs):
+        # An admin deletes a queue in Genesys after the run listed the queues.
+        if not deleted:
+            deleted.append(victim["id"])
+            assert sandbox.api("DELETE", f"/api/v2/routing/queues/{victim['id']}").status_code == 204
+        return original(self, queue_id, *args, **kwargs)
+
+    monkeypatch.setattr(GenesysClient, "iter_queue_wrapup_codes", delete_then_read)
+    run = run_sync()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    group = CodeGroup.objects.get(queue_id=victim["id"])
+    assert group.removed_at is not None
+    assert SyncChange.objects.filter(run=run, kind=SyncChange.Kind.QUEUE_REMOVED, group=group).exists()
+    assert CodeGroup.objects.filter(removed_at__isnull=True).count() == len(sandbox.org()["queues"]) - 1
