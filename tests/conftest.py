@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
+from wrapup_portal.core.genesys import reset_genesys_client
 
 pytest_plugins = ["tests.fixtures_sandbox", "tests.audit.fixtures"]
 
@@ -31,6 +33,16 @@ def local_memory_cache(request, settings) -> None:
     """
     if "database_cache" not in request.keywords:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}}
+
+
+@pytest.fixture
+def genesys(settings, sandbox) -> Iterator[Any]:
+    """Point the portal's Genesys settings at the test sandbox."""
+    settings.GENESYS_API_URL = settings.GENESYS_LOGIN_URL = sandbox.url
+    settings.GENESYS_CLIENT_ID, settings.GENESYS_CLIENT_SECRET = sandbox.client_id, sandbox.client_secret
+    reset_genesys_client()
+    yield sandbox
+    reset_genesys_client()
 
 
 @pytest.fixture
