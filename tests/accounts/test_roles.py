@@ -10,9 +10,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
 from wrapup_portal.accounts.roles import ROLE_PERMISSIONS, ROLES, perm
-from wrapup_portal.accounts.services import demo_password
+from wrapup_portal.accounts.models import QueueGrant
+from wrapup_portal.accounts.services import demo_grants_seed, demo_password
+from wrapup_portal.audit.models import Action, AuditEvent
+from wrapup_portal.catalog.models import CodeGroup
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +66,18 @@ def test_seed_demo_twice_changes_nothing_but_keeps_the_passwords() -> None:
     assert User.objects.count() == 3
     assert "(ready)" in out.getvalue() and "(created)" not in out.getvalue()
     assert User.objects.get(username="lead").check_password(demo_password("lead"))
+
+
+def test_demo_grants_give_the_lead_two_queues_once_and_are_audited() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("seed_demo", "--grants", stdout=out)
+    assert "No code groups yet" in out.getvalue() and not QueueGrant.objects.exists()
+    for name in ("Billing", "Support EN", "Retention"):
+        CodeGroup.objects.create(queue_id=f"q-{name}", name=name, first_seen_at=timezone.now(), changed_at=timezone.now())
+    out = StringIO()
+    call_command("seed_demo", "--grants", stdout=out)
+    assert "Billing, Retention" in out.getvalue()
+    assert set(demo_grants_seed()) == {"Billing", "Retention"}  # a second run keeps them
+    assert QueueGrant.objects.filter(user__username="lead").count() == 2
+    assert AuditEvent.objects.filter(action=Action.GRANT_CHANGED).count() == 1

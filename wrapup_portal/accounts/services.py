@@ -87,3 +87,17 @@ def queue_grants_set(*, lead: User, group_ids: set[int], by: User, request: Http
                    "added": sorted(names[g] for g in valid - current), "removed": sorted(names[g] for g in current - valid)},
         )
     return True
+
+
+def demo_grants_seed(*, queues: int = 2) -> list[str]:
+    """Grant the demo team lead the first code groups, unless it has grants already."""
+    from wrapup_portal.catalog.models import CodeGroup
+
+    lead = User.objects.get(username="lead")
+    if QueueGrant.objects.filter(user=lead).exists():
+        return list(QueueGrant.objects.filter(user=lead).values_list("code_group__name", flat=True))
+    groups = list(CodeGroup.objects.filter(removed_at__isnull=True).order_by("name")[:queues])
+    admin = User.objects.filter(username="admin").first()
+    if groups:
+        queue_grants_set(lead=lead, group_ids={g.pk for g in groups}, by=admin or lead)
+    return [g.name for g in groups]

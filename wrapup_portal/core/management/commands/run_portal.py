@@ -49,6 +49,9 @@ class Command(BaseCommand):
         # can kill a child together with its own children (the cluster's workers).
         processes = {name: subprocess.Popen(argv, start_new_session=True) for name, argv in commands.items()}
         self.stdout.write(f"Started {', '.join(processes)}. Portal: http://{options['addr']}/  (Ctrl-C stops all)")
+        if "sandbox" in processes:
+            # One-shot, not supervised: gives the demo team lead queues once the first sync is in.
+            subprocess.Popen([*manage, "seed_demo", "--grants", "--wait", "120"], start_new_session=True)
         signal.signal(signal.SIGTERM, _interrupt)
         exit_code = 0
         try:
