@@ -114,7 +114,7 @@ print("ok")
         for _ in range(3)
     ]
     outputs = [w.communicate(timeout=120) for w in workers]
-    for worker, (out, err) in zip(workers, outputs):
+    for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
         assert "locked" not in err
     check = run_settings(env, "import django; django.setup()\nfrom django.db import connection\nc = connection.cursor(); c.execute('SELECT COUNT(*) FROM counter'); print(c.fetchone()[0]); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])")

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from wrapup_portal.catalog.models import CodeGroup, Membership, SyncChange, SyncRun, WrapupCode
-from wrapup_portal.catalog.snapshot import CatalogSnapshot, CodeInfo, QueueInfo
+from wrapup_portal.catalog.snapshot import CatalogSnapshot, CodeInfo
 
 BATCH = 1000
 Kind = SyncChange.Kind

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -134,9 +134,10 @@ def _progress(run: SyncRun, phase: str, done: int, total: int) -> None:
     )
 
 
-def _queues_to_read(run: SyncRun, all_queue_ids: Any) -> list[str]:
+def _queues_to_read(run: SyncRun, all_queue_ids: Iterable[str]) -> list[str]:
+    all_queue_ids = set(all_queue_ids)
     if run.queue_ids:
-        unknown = sorted(set(run.queue_ids) - set(all_queue_ids))
+        unknown = sorted(set(run.queue_ids) - all_queue_ids)
         if unknown:
             raise ValueError(UNKNOWN_QUEUES.format(ids=", ".join(unknown)))
         return list(run.queue_ids)
