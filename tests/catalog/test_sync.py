@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from io import StringIO
 
 import pytest
@@ -157,14 +158,43 @@ def test_a_second_request_returns_the_run_already_queued(genesys) -> None:
     assert SyncRun.objects.count() == 1
 
 
-def test_a_run_cannot_start_while_another_holds_the_lock(genesys) -> None:
+def test_a_request_racing_another_gets_the_run_that_won(genesys, monkeypatch) -> None:
+    from wrapup_portal.catalog import services
+
+    winner = sync_run_request(trigger=SyncRun.Trigger.MANUAL).run
+    # The loser checked for an active run before the winner's insert was visible.
+    monkeypatch.setattr(services, "_active_run", lambda: None)
+    loser = sync_run_request(trigger=SyncRun.Trigger.SCHEDULE)
+    assert not loser.created and loser.run.pk == winner.pk
+    assert SyncRun.objects.count() == 1
+    assert AuditEvent.objects.filter(action=Action.SYNC_STARTED).count() == 1
+
+
+def test_two_runs_can_never_hold_the_lock() -> None:
+    from django.db import IntegrityError, transaction
+
+    SyncRun.objects.create(trigger="manual", status=SyncRun.Status.RUNNING, lock=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SyncRun.objects.create(trigger="manual", lock=True)
+
+
+def test_a_run_no_worker_picked_up_is_failed_so_syncing_can_go_on(genesys) -> None:
+    from datetime import timedelta
+
     from django.utils import timezone
 
-    SyncRun.objects.create(trigger="manual", status=SyncRun.Status.RUNNING, lock=True, heartbeat_at=timezone.now())
-    waiting = SyncRun.objects.create(trigger="manual")
-    result = sync_run_execute(run_id=waiting.pk, client=build_genesys_client())
-    assert result.status == SyncRun.Status.QUEUED
-    assert genesys.requests() == []  # nothing was read
+    from wrapup_portal.catalog.services import STALE_QUEUED
+
+    forgotten = sync_run_request(trigger=SyncRun.Trigger.MANUAL).run
+    SyncRun.objects.filter(pk=forgotten.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    run = run_sync()
+    forgotten.refresh_from_db()
+    assert forgotten.status == SyncRun.Status.FAILED and forgotten.error == STALE_QUEUED and forgotten.lock is None
+    assert run.status == SyncRun.Status.SUCCEEDED
+    # Its task, delivered late, finds nothing to do.
+    sync_run_execute_task(forgotten.pk)
+    forgotten.refresh_from_db()
+    assert forgotten.status == SyncRun.Status.FAILED
 
 
 def test_an_abandoned_run_is_failed_and_frees_the_lock(genesys) -> None:
@@ -262,12 +292,14 @@ def test_a_queue_deleted_during_the_run_does_not_break_it(changing_org, monkeypa
     victim = sandbox.org()["queues"][-1]
     original = GenesysClient.iter_queue_wrapup_codes
     deleted: list[str] = []
+    lock = threading.Lock()  # the reader's threads all come here; only the first deletes
 
     def delete_then_read(self, queue_id, *args, **kwargs):
         # An admin deletes a queue in Genesys after the run listed the queues.
-        if not deleted:
-            deleted.append(victim["id"])
-            assert sandbox.api("DELETE", f"/api/v2/routing/queues/{victim['id']}").status_code == 204
+        with lock:
+            if not deleted:
+                deleted.append(victim["id"])
+                assert sandbox.api("DELETE", f"/api/v2/routing/queues/{victim['id']}").status_code == 204
         return original(self, queue_id, *args, **kwargs)
 
     monkeypatch.setattr(GenesysClient, "iter_queue_wrapup_codes", delete_then_read)

@@ -49,6 +49,8 @@ BAD_CREDENTIALS = (
     "and GENESYS_REGION."
 )
 UNKNOWN_QUEUES = "Unknown queue id(s): {ids}. Run a sync of all queues first or check the id."
+STALE_RUNNING = "Abandoned: the worker stopped reporting progress (it was probably killed)."
+STALE_QUEUED = "Abandoned: no background worker picked the run up (is the cluster running?)."
 
 
 @dataclass(frozen=True)
@@ -62,18 +64,22 @@ def _active_run() -> SyncRun | None:
 
 
 def _fail_stale_runs() -> None:
-    """A worker that died mid-run leaves its run `running`: fail it so the lock is freed."""
+    """Free the lock of runs nobody is working on.
+
+    A worker that died mid-run leaves its run `running`; a run whose task was never picked up
+    stays `queued`. Either would block every later sync, so after STALE_AFTER they are failed.
+    """
     cutoff = timezone.now() - STALE_AFTER
-    stale = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=cutoff)
-    for run in stale:
+    stale = Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=cutoff) | Q(status=SyncRun.Status.QUEUED, created_at__lt=cutoff)
+    for run in SyncRun.objects.filter(stale):
+        reason = STALE_RUNNING if run.status == SyncRun.Status.RUNNING else STALE_QUEUED
         with transaction.atomic():
-            updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-                status=SyncRun.Status.FAILED, lock=None, finished_at=timezone.now(),
-                error="Abandoned: the worker stopped reporting progress (it was probably killed).",
+            updated = SyncRun.objects.filter(stale, pk=run.pk).update(
+                status=SyncRun.Status.FAILED, lock=None, finished_at=timezone.now(), error=reason
             )
             if updated:
                 audit_record(action=Action.SYNC_FAILED, actor=Actor.system("catalog sync"), target_kind="sync_run",
-                             target_id=str(run.pk), outcome="failed", reason="worker stopped reporting progress")
+                             target_id=str(run.pk), outcome="failed", reason=reason)
 
 
 def _requester(trigger: str, by: AbstractBaseUser | None) -> Actor:
@@ -97,11 +103,18 @@ def sync_run_request(
     With `enqueue`, a django-q2 task executes it once this transaction has committed.
     """
     _fail_stale_runs()
+    existing = _active_run()
+    if existing is not None:
+        return SyncRequest(existing, created=False)
     with transaction.atomic():
-        existing = _active_run()
-        if existing is not None:
-            return SyncRequest(existing, created=False)
-        run = SyncRun.objects.create(trigger=trigger, started_by=by, queue_ids=sorted(set(queue_ids or [])))
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
+                # A queued run already holds the lock, so a request racing this one fails here.
+                run = SyncRun.objects.create(
+                    trigger=trigger, started_by=by, queue_ids=sorted(set(queue_ids or [])), lock=True
+                )
+        except IntegrityError:
+            return SyncRequest(SyncRun.objects.get(lock=True), created=False)
         audit_record(
             action=Action.SYNC_STARTED, actor=_requester(trigger, by), request=request,
             target_kind="sync_run", target_id=str(run.pk), extra={"trigger": trigger, "queue_ids": run.queue_ids},
@@ -115,16 +128,12 @@ def sync_run_request(
 
 
 def _claim(run_id: int) -> SyncRun | None:
-    """Take the run lock. None when the run is not queued any more (a repeated task)."""
+    """Start a queued run (it holds the lock since it was requested). None when it is not queued
+    any more: a repeated task, or a run that was failed as abandoned."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
-                status=SyncRun.Status.RUNNING, lock=True, started_at=now, heartbeat_at=now
-            )
-    except IntegrityError:
-        # Another run holds the lock; this one stays queued and is picked up again later.
-        return None
+    claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
     return SyncRun.objects.get(pk=run_id) if claimed else None
 
 
