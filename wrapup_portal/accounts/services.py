@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -61,8 +62,13 @@ def demo_users_seed() -> list[DemoUser]:
     return seeded
 
 
-def queue_grants_set(*, lead: User, group_ids: set[int], by: User, request: HttpRequest | None = None) -> bool:
-    """Make `group_ids` exactly the code groups granted to `lead`; audited when anything changed."""
+def queue_grants_set(
+    *, lead: User, group_ids: set[int], by: User | None, request: HttpRequest | None = None
+) -> bool:
+    """Make `group_ids` exactly the code groups granted to `lead`; audited when anything changed.
+
+    `by` None: a command-line tool did it (recorded with the OS user).
+    """
     from wrapup_portal.audit.models import Action
     from wrapup_portal.audit.services import Actor, audit_record
     from wrapup_portal.catalog.models import CodeGroup
@@ -80,7 +86,7 @@ def queue_grants_set(*, lead: User, group_ids: set[int], by: User, request: Http
         QueueGrant.objects.bulk_create([QueueGrant(user=lead, code_group_id=g, granted_by=by) for g in valid - current])
         names = dict(CodeGroup.objects.filter(pk__in=current | valid).values_list("pk", "name"))
         audit_record(
-            action=Action.GRANT_CHANGED, actor=Actor.for_user(by), request=request,
+            action=Action.GRANT_CHANGED, actor=Actor.for_user(by) if by else Actor.cli(getpass.getuser()), request=request,
             target_kind="user", target_id=str(lead.pk),
             extra={"lead": lead.get_username(),
                    "before": sorted(names[g] for g in current), "after": sorted(names[g] for g in valid),
@@ -97,7 +103,6 @@ def demo_grants_seed(*, queues: int = 2) -> list[str]:
     if QueueGrant.objects.filter(user=lead).exists():
         return list(QueueGrant.objects.filter(user=lead).values_list("code_group__name", flat=True))
     groups = list(CodeGroup.objects.filter(removed_at__isnull=True).order_by("name")[:queues])
-    admin = User.objects.filter(username="admin").first()
     if groups:
-        queue_grants_set(lead=lead, group_ids={g.pk for g in groups}, by=admin or lead)
+        queue_grants_set(lead=lead, group_ids={g.pk for g in groups}, by=None)
     return [g.name for g in groups]

@@ -131,6 +131,12 @@ class SyncRun(models.Model):
         return f"Sync #{self.pk} ({self.status})"
 
     @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
     def percent(self) -> int:
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
 
