@@ -100,3 +100,16 @@ def test_status_page_shows_every_check_to_admins(admin_user, client_for) -> None
     assert response.status_code == 200
     for name in ("database", "cluster", "genesys"):
         assert name.encode() in response.content
+
+
+def test_status_page_lists_the_schedules_with_their_last_result(admin_user, client_for) -> None:
+    from django_q.models import Task
+
+    schedule = Schedule.objects.get(name="core.cluster_heartbeat")
+    Task.objects.create(id="t1", name="t1", func=schedule.func, started=timezone.now(), stopped=timezone.now(), success=False)
+    Schedule.objects.filter(pk=schedule.pk).update(task="t1")
+    response = client_for(admin_user).get("/system/")
+    rows = {s.name: s for s in response.context["schedules"]}
+    assert {"core.cluster_heartbeat", "catalog.sync", "audit.chain_checkpoint"} <= set(rows)
+    assert rows["core.cluster_heartbeat"].last_result == "failed"
+    assert rows["catalog.sync"].last_result == "" and b"not run yet" in response.content

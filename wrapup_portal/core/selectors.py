@@ -72,6 +72,30 @@ def genesys_check(*, use_cache: bool = True) -> Check:
     return check
 
 
+@dataclass(frozen=True)
+class ScheduleInfo:
+    name: str
+    every_minutes: int | None
+    next_run: Any
+    last_result: str  # "succeeded", "failed" or "" (not run yet)
+    last_run_at: Any
+
+
+def schedule_list() -> list[ScheduleInfo]:
+    """The cluster's schedules with the outcome of their latest run (for the status page)."""
+    from django_q.models import Schedule, Task
+
+    schedules = list(Schedule.objects.order_by("name"))
+    tasks = {t.id: t for t in Task.objects.filter(id__in=[s.task for s in schedules if s.task])}
+    infos = []
+    for schedule in schedules:
+        task = tasks.get(schedule.task)
+        result = "" if task is None else "succeeded" if task.success else "failed"
+        infos.append(ScheduleInfo(schedule.name or schedule.func, schedule.minutes, schedule.next_run, result,
+                                  task.stopped if task else None))
+    return infos
+
+
 def health_report(*, use_cache: bool = True) -> tuple[bool, list[Check]]:
     """Every check, and whether the portal as a whole is healthy (skipped checks do not count)."""
     checks = [database_check(), cluster_check(), genesys_check(use_cache=use_cache)]

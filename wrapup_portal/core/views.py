@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
-from wrapup_portal.core.selectors import health_report
+from wrapup_portal.core.selectors import health_report, schedule_list
 
 
 @require_GET
@@ -33,7 +33,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @permission_required(perm("view_system"), raise_exception=True)
 def status(request: HttpRequest) -> HttpResponse:
     healthy, checks = health_report(use_cache=False)
-    return render(request, "core/status.html", {"healthy": healthy, "checks": checks})
+    return render(request, "core/status.html", {"healthy": healthy, "checks": checks, "schedules": schedule_list()})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
