@@ -99,6 +99,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["queue_id", "sequence"], name="audit_queue_seq"),
             models.Index(fields=["code_after_id", "sequence"], name="audit_codeafter_seq"),
             models.Index(fields=["code_before_id", "sequence"], name="audit_codebefore_seq"),
+            # The code filter also matches by name: without these, a name that is rare or
+            # absent scanned the whole table (seconds at a million events).
+            models.Index(fields=["code_after_name", "sequence"], name="audit_codeaftername_seq"),
+            models.Index(fields=["code_before_name", "sequence"], name="audit_codebeforename_seq"),
             models.Index(fields=["outcome", "sequence"], name="audit_outcome_seq"),
         ]
 

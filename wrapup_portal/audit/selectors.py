@@ -115,16 +115,34 @@ def _fetch(
     return merged[:limit]
 
 
+# PostgreSQL writes occurred_at as chain.TIME_FORMAT text itself (what format_time gives).
+_PG_CANONICAL_TIME = """to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
 def raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
     """The rows as the driver returns them, without Django's per-value converters.
 
     Exports and verification read every row; converting each time to a datetime and back
     to text doubled their cost. chain.canonical_time/canonical_extra take the raw values.
+    On PostgreSQL a selected `occurred_at` comes back as canonical text ('…T…Z', which
+    canonical_time passes through): Django's timestamptz loader is Python code, and with
+    it reading a row cost twice as much (export and verify_audit of a million rows).
     """
     sql, params = qs.query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+    connection = connections[qs.db]
+    if connection.vendor == "postgresql":
+        sql = _select_time_as_text(sql, connection.ops.quote_name)
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _select_time_as_text(sql: str, quote_name: Any) -> str:
+    column = f"{quote_name(AuditEvent._meta.db_table)}.{quote_name('occurred_at')}"
+    at, select_end = sql.find(column), sql.find(" FROM ")
+    if not sql.startswith("SELECT ") or not 0 < at < select_end:
+        return sql  # occurred_at not selected: nothing to do
+    return sql[:at] + _PG_CANONICAL_TIME.format(column=column) + sql[at + len(column):]
 
 
 def stored_canonical(using: str = "default") -> bool:
