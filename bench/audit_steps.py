@@ -31,7 +31,7 @@ def load(events: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from wrapup_portal.audit.chain import GENESIS_HASH, HASHED_FIELDS, ROW_FIELDS, CanonicalJSONEncoder, event_hash
+    from wrapup_portal.audit.chain import GENESIS_HASH, HASHED_FIELDS, ROW_FIELDS, canonical_json, event_hash
     from wrapup_portal.audit.models import AuditChainHead, AuditEvent
 
     call_command("migrate", verbosity=0)
@@ -79,7 +79,7 @@ def load(events: int) -> dict[str, Any]:
                 "extra": {"n": seq % 7}, "prev_hash": prev,
             }
             values["hash"] = prev = event_hash([values[f] for f in HASHED_FIELDS])
-            values["extra"] = json.dumps(values["extra"], cls=CanonicalJSONEncoder)
+            values["extra"] = canonical_json(values["extra"])
             values["occurred_at"] = at.isoformat() if connection.vendor == "postgresql" else at.replace(tzinfo=None).isoformat(" ")
             batch.append(tuple(values[f] for f in ROW_FIELDS))
         # Straight executemany: model instances cost more than the hashing for a million rows.

@@ -74,20 +74,12 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-class CanonicalJSONEncoder(json.JSONEncoder):
-    """The `extra` column's encoder: SQLite then stores exactly the canonical text."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.update(sort_keys=True, separators=(",", ":"), ensure_ascii=False, indent=None)
-        super().__init__(**kwargs)
-
-
 def canonical_extra(value: Mapping[str, Any] | str | None, *, stored_canonical: bool = False) -> str:
     """The extra column as canonical JSON, from a dict or the database's raw JSON text.
 
-    `stored_canonical`: the raw text is what CanonicalJSONEncoder wrote (SQLite keeps text
-    as written; PostgreSQL's jsonb does not), so it is hashed as it is, without a parse.
-    Any edit of that text then changes the hash, as it should.
+    `stored_canonical`: the raw text is the column's stored text, which CanonicalJSONField
+    wrote canonically on every database, so it is hashed as it is, without a parse. Any
+    edit of that text then changes the hash, as it should.
     """
     if not value or value == "{}":
         return "{}"

@@ -23,7 +23,7 @@ from django.utils import timezone
 from wrapup_portal.audit.chain import (
     ROW_FIELDS, canonical_extra, canonical_json, canonical_time, event_hash_from_mapping, format_time, row_json, sign, signature_ok,
 )
-from wrapup_portal.audit.selectors import AuditFilter, audit_event_count, audit_event_get, audit_event_rows, stored_canonical
+from wrapup_portal.audit.selectors import AuditFilter, audit_event_count, audit_event_get, audit_event_rows
 
 CSV_MANIFEST_PREFIX = "#manifest "
 CHUNK_ROWS = 2000  # rows per yielded chunk: bounded memory, few tiny writes
@@ -34,14 +34,13 @@ _TIME_AT, _EXTRA_AT = ROW_FIELDS.index("occurred_at"), ROW_FIELDS.index("extra")
 def _csv_chunks(rows: Iterator[tuple[Any, ...]], *, header: bool = True) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    as_stored = stored_canonical()
     if header:
         writer.writerow(ROW_FIELDS)
     batch: list[tuple[Any, ...]] = []
     for row in rows:
         values = list(row)
         values[_TIME_AT] = canonical_time(values[_TIME_AT])
-        values[_EXTRA_AT] = canonical_extra(values[_EXTRA_AT], stored_canonical=as_stored)
+        values[_EXTRA_AT] = canonical_extra(values[_EXTRA_AT], stored_canonical=True)
         writer.writerow(values)
         batch.append(row)
         if len(batch) >= CHUNK_ROWS:
@@ -55,9 +54,8 @@ def _csv_chunks(rows: Iterator[tuple[Any, ...]], *, header: bool = True) -> Iter
 def _jsonl_chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     lines: list[str] = []
     batch: list[tuple[Any, ...]] = []
-    as_stored = stored_canonical()
     for row in rows:
-        lines.append(row_json(row, stored_canonical=as_stored) + "\n")
+        lines.append(row_json(row, stored_canonical=True) + "\n")
         batch.append(row)
         if len(batch) >= CHUNK_ROWS:
             yield "".join(lines), batch

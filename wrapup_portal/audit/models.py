@@ -8,9 +8,30 @@ verified head: a later verification that cannot find them detects truncation.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db import models
 
-from wrapup_portal.audit.chain import CanonicalJSONEncoder
+from wrapup_portal.audit.chain import canonical_json
+
+
+class CanonicalJSONField(models.TextField):
+    """A dict kept as its canonical JSON text (sorted keys, compact), on every database.
+
+    The chain hashes that text, so exports and verification read it as stored instead of
+    parsing and re-encoding a million values (a jsonb column would hand back its own
+    normalised text, which is not the canonical one).
+    """
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> str | None:
+        return None if value is None else canonical_json(value)
 
 
 class ActorKind(models.TextChoices):
@@ -81,7 +102,7 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
-    extra = models.JSONField(default=dict, blank=True, encoder=CanonicalJSONEncoder)
+    extra = CanonicalJSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -145,11 +145,6 @@ def _select_time_as_text(sql: str, quote_name: Any) -> str:
     return sql[:at] + _PG_CANONICAL_TIME.format(column=column) + sql[at + len(column):]
 
 
-def stored_canonical(using: str = "default") -> bool:
-    """Whether raw `extra` text from this database is the canonical text as written (SQLite)."""
-    return connections[using].vendor == "sqlite"
-
-
 def audit_event_page(*, filters: AuditFilter, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE) -> EventPage:
     """One page, newest first. `before`/`after` are the cursors of the older/newer links."""
     if after is not None:
