@@ -13,3 +13,13 @@ document.addEventListener("submit", function (event) {
   }
   form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.disabled = true; });
 });
+
+// Coming back with the browser's Back button can restore the page as it was left, buttons
+// disabled; make such a form usable again.
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    delete form.dataset.submitted;
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+  });
+});
