@@ -87,3 +87,23 @@ def test_sign_in_works_again_after_the_lockout_period(client: Client, lead) -> N
     response = sign_in(client, "lead", PASSWORD)
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_expired_session_post_changes_nothing_and_asks_to_sign_in_again(admin_user, client_for, django_capture_on_commit_callbacks) -> None:
+    from django_q.models import OrmQ
+
+    from wrapup_portal.catalog.models import SyncRun
+
+    client = client_for(admin_user)
+    client.cookies[settings.SESSION_COOKIE_NAME] = "expired-or-forged-session"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/catalog/sync/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/catalog/sync/")
+    assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
+
+
+def test_expired_session_during_an_htmx_poll_reloads_the_page_to_sign_in(client: Client) -> None:
+    response = client.get("/catalog/runs/1/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=/catalog/runs/1/")
+    assert response.content == b""
