@@ -13,6 +13,7 @@ from .web import ApiError, Request, Response, Router
 
 if TYPE_CHECKING:
     from .app import SandboxApp
+    from .model import Queue, WrapupCode
 
 PAGING_KEYS = ("pageSize", "pageNumber")
 
@@ -78,6 +79,22 @@ def _filter(items: list[Any], req: Request) -> list[Any]:
             and (not divisions or e.division_id in divisions)]
 
 
+def live_code(app: SandboxApp, code_id: str) -> WrapupCode:
+    """The active code with this id; 404 for an unknown or deleted one."""
+    code = app.store.org.codes.get(code_id)
+    if code is None or code.deleted:
+        raise ApiError(404)
+    return code
+
+
+def live_queue(app: SandboxApp, queue_id: str) -> Queue:
+    """The queue with this id; 404 for an unknown or deleted one."""
+    queue = app.store.org.queues.get(queue_id)
+    if queue is None or queue.deleted:
+        raise ApiError(404)
+    return queue
+
+
 def list_codes(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/wrapupcodes``: active codes; sortBy only honoured with ``name``."""
     size, number = paging(req, app.config.max_page_size)
@@ -90,10 +107,7 @@ def list_codes(app: SandboxApp, req: Request) -> Response:
 
 def get_code(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/wrapupcodes/{codeId}``; deleted codes are 404 here."""
-    code = app.store.org.codes.get(req.params["codeId"])
-    if code is None or code.deleted:
-        raise ApiError(404)
-    return Response(200, code_json(app.store.org, code))
+    return Response(200, code_json(app.store.org, live_code(app, req.params["codeId"])))
 
 
 def list_code_views(app: SandboxApp, req: Request) -> Response:
@@ -128,19 +142,14 @@ def list_queues(app: SandboxApp, req: Request) -> Response:
 
 def get_queue(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/queues/{queueId}``."""
-    queue = app.store.org.queues.get(req.params["queueId"])
-    if queue is None or queue.deleted:
-        raise ApiError(404)
-    return Response(200, queue_json(app.store.org, queue))
+    return Response(200, queue_json(app.store.org, live_queue(app, req.params["queueId"])))
 
 
 def list_queue_codes(app: SandboxApp, req: Request) -> Response:
     """``GET /api/v2/routing/queues/{queueId}/wrapupcodes``: the queue's "code group"."""
     size, number = paging(req, app.config.max_page_size)
     org = app.store.org
-    queue = org.queues.get(req.params["queueId"])
-    if queue is None or queue.deleted:
-        raise ApiError(404)
+    queue = live_queue(app, req.params["queueId"])
     match = name_matcher(req.arg("name"))
     codes = [org.codes[c] for c in queue.code_ids if match(org.codes[c].name)]
     return Response(200, envelope(req, codes, size, number, queue_code_json))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .api_routing import live_code, live_queue
 from .model import WrapupCode
 from .views import code_json
 from .web import ApiError, Request, Response, Router
@@ -54,9 +55,7 @@ def update_code(app: SandboxApp, req: Request) -> Response:
     """``PUT /api/v2/routing/wrapupcodes/{codeId}``: rename, move division, change description."""
     name, division_id, description = _code_fields(app, req.json())
     with app.store.lock:
-        code = app.store.org.codes.get(req.params["codeId"])
-        if code is None or code.deleted:
-            raise ApiError(404)
+        code = live_code(app, req.params["codeId"])
         if _name_taken(app, name, except_id=code.id):
             raise ApiError(400, f"A wrap-up code named {name!r} already exists.")
         code.name, code.division_id, code.description, code.modified = name, division_id, description, app.clock.now()
@@ -66,9 +65,7 @@ def update_code(app: SandboxApp, req: Request) -> Response:
 def delete_code(app: SandboxApp, req: Request) -> Response:
     """``DELETE /api/v2/routing/wrapupcodes/{codeId}``: deleted codes stay visible in division views and history."""
     with app.store.lock:
-        code = app.store.org.codes.get(req.params["codeId"])
-        if code is None or code.deleted:
-            raise ApiError(404)
+        code = live_code(app, req.params["codeId"])
         code.deleted = True
         for queue in app.store.org.queues.values():
             if code.id in queue.code_ids:
@@ -85,9 +82,7 @@ def add_queue_codes(app: SandboxApp, req: Request) -> Response:
         raise ApiError(400, f"At most {MAX_CODES_PER_ASSIGN} codes per request.")
     with app.store.lock:
         org = app.store.org
-        queue = org.queues.get(req.params["queueId"])
-        if queue is None or queue.deleted:
-            raise ApiError(404)
+        queue = live_queue(app, req.params["queueId"])
         ids = [item["id"] for item in body]
         unknown = [i for i in ids if i not in org.codes or org.codes[i].deleted]
         if unknown:
@@ -103,8 +98,8 @@ def add_queue_codes(app: SandboxApp, req: Request) -> Response:
 def remove_queue_code(app: SandboxApp, req: Request) -> Response:
     """``DELETE /api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}``."""
     with app.store.lock:
-        queue = app.store.org.queues.get(req.params["queueId"])
-        if queue is None or queue.deleted or req.params["codeId"] not in queue.code_ids:
+        queue = live_queue(app, req.params["queueId"])
+        if req.params["codeId"] not in queue.code_ids:
             raise ApiError(404)
         queue.code_ids.remove(req.params["codeId"])
     return Response(204, None)
@@ -113,10 +108,7 @@ def remove_queue_code(app: SandboxApp, req: Request) -> Response:
 def delete_queue(app: SandboxApp, req: Request) -> Response:
     """``DELETE /api/v2/routing/queues/{queueId}``: the queue is gone; its history stays."""
     with app.store.lock:
-        queue = app.store.org.queues.get(req.params["queueId"])
-        if queue is None or queue.deleted:
-            raise ApiError(404)
-        queue.deleted = True
+        live_queue(app, req.params["queueId"]).deleted = True
     return Response(204, None)
 
 
