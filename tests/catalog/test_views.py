@@ -141,3 +141,11 @@ def test_team_lead_cannot_sync_and_nothing_is_queued(lead, client_for, django_ca
         response = client_for(lead).post("/catalog/sync/")
     assert response.status_code == 403
     assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
+
+
+def test_clear_forgets_the_remembered_search(admin_client) -> None:
+    admin_client.get("/catalog/", {"q": "Billing", "page": "2"})
+    remembered = admin_client.get("/catalog/")
+    assert remembered["Location"] == "/catalog/?q=Billing"  # the search, not the page
+    assert admin_client.get("/catalog/", {"clear": "1"})["Location"] == "/catalog/"
+    assert admin_client.get("/catalog/").status_code == 200

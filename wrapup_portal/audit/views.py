@@ -18,6 +18,7 @@ from wrapup_portal.audit.forms import AuditFilterForm, ExportForm, filter_query
 from wrapup_portal.audit.selectors import EventPage, audit_chain_status, audit_event_get, audit_event_neighbours, audit_event_page, audit_export_manifest
 from wrapup_portal.audit.services import audit_export_complete, audit_export_start
 from wrapup_portal.audit.verification import audit_event_integrity
+from wrapup_portal.core.filters import remembered_filter
 
 FILTER_SESSION_KEY = "audit:filter"
 NO_MANIFEST = "Event #{sequence} is not a finished export, so it has no manifest."
@@ -32,11 +33,8 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
 @require_GET
 @permission_required(perm("view_audit"), raise_exception=True)
 def event_list(request: HttpRequest) -> HttpResponse:
-    if "clear" in request.GET:
-        request.session.pop(FILTER_SESSION_KEY, None)
-        return redirect("audit:list")
-    if not request.GET and (saved := request.session.get(FILTER_SESSION_KEY)):
-        return redirect(f"{reverse('audit:list')}?{saved}")
+    if (restored := remembered_filter(request, FILTER_SESSION_KEY)) is not None:
+        return restored
     form = AuditFilterForm(request.GET)
     page = EventPage([])
     if form.is_valid():

@@ -17,6 +17,7 @@ from wrapup_portal.catalog import selectors
 from wrapup_portal.catalog.forms import DriftFilterForm, GrantForm, GroupSearchForm, SyncedToggleForm
 from wrapup_portal.catalog.models import CodeGroup, SyncRun
 from wrapup_portal.catalog.services import SYNC_ALREADY_RUNNING, code_group_set_synced, sync_run_request
+from wrapup_portal.core.filters import remembered_filter
 
 manage_catalog = permission_required(perm("manage_catalog"), raise_exception=True)
 manage_grants = permission_required(perm("manage_grants"), raise_exception=True)
@@ -26,12 +27,13 @@ FILTER_SESSION_KEY = "catalog:groups:filter"
 @require_GET
 @manage_catalog
 def group_list(request: HttpRequest) -> HttpResponse:
-    # Filters remember themselves: a bare visit restores the last search.
-    if not request.GET and (saved := request.session.get(FILTER_SESSION_KEY)):
-        return redirect(f"{request.path}?{saved}")
+    if (restored := remembered_filter(request, FILTER_SESSION_KEY)) is not None:
+        return restored
     form = GroupSearchForm(request.GET)
     form.is_valid()
-    request.session[FILTER_SESSION_KEY] = request.GET.urlencode()
+    remembered = request.GET.copy()
+    remembered.pop("page", None)
+    request.session[FILTER_SESSION_KEY] = remembered.urlencode()
     groups = selectors.code_group_list(search=form.cleaned_data.get("q", ""), include_removed=form.cleaned_data.get("removed", False))
     page = Paginator(groups, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "latest": selectors.sync_run_latest(), "active": selectors.sync_run_active(),
