@@ -151,6 +151,39 @@ class AnalyticsParticipant:
         codes = [s.wrap_up_code for sess in self.sessions for s in sess.wrapup_segments if s.wrap_up_code]
         return codes[-1] if codes else None
 
+    @property
+    def acw_begun(self) -> bool:
+        """After-call work has started on this leg (it has a ``wrapup`` segment, open or closed)."""
+        return any(sess.wrapup_segments for sess in self.sessions)
+
+    @property
+    def wrap_up_missing(self) -> bool:
+        """ACW begun or over and no code at all: what "no wrap-up code" means to a team lead.
+
+        Decided from this leg's own wrap-up segments, never by a ``wrapUpCode notExists``
+        segment filter, which any interact segment of any participant satisfies.
+        """
+        return self.acw_begun and self.wrap_up_code is None
+
+    @property
+    def queue_ids(self) -> frozenset[str]:
+        """The queues this leg's segments name (an agent leg names the queue it came from)."""
+        return frozenset(s.queue_id for sess in self.sessions for s in sess.segments if s.queue_id)
+
+    @property
+    def media_types(self) -> frozenset[str]:
+        return frozenset(sess.media_type for sess in self.sessions if sess.media_type)
+
+    @property
+    def leg_state(self) -> str:
+        """``connected`` (talking, no ACW yet), ``acw`` (a wrap-up segment still open) or ``final``."""
+        segments = [s for sess in self.sessions for s in sess.segments]
+        wrapups = [s for s in segments if s.segment_type == "wrapup"]
+        if wrapups:
+            return "acw" if any(s.segment_end is None for s in wrapups) else "final"
+        interacts = [s for s in segments if s.segment_type == "interact"]
+        return "final" if interacts and all(s.segment_end is not None for s in interacts) else "connected"
+
     @classmethod
     def from_api(cls, data: Any) -> AnalyticsParticipant:
         data = p.as_mapping(data, "analytics participant")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._parse import check_id
-from .analytics import SYSTEM_CODE_PREFIX
+from .analytics import SYSTEM_CODE_PREFIX, AnalyticsConversation, AnalyticsParticipant
 from .errors import InvalidArgumentError
 
 MAX_PAGE_SIZE = 100  # the portal's page size; the reference leaves the real maximum UNVERIFIED
@@ -80,6 +80,11 @@ class ConversationQuery:
     ``wrapup_codes`` (ids or ``ININ-*`` literals) and ``wrapup_code_missing`` are OR-ed, so
     "timed out or no code" is ``wrapup_codes=("ININ-WRAP-UP-TIMEOUT",), wrapup_code_missing=True``.
     ``ended_only`` (``conversationEnd exists``) is on by default, as the reference advises.
+
+    Genesys matches segment filters conversation by conversation, each filter by some one
+    segment, so what comes back is a superset: another leg may have met the queue filter, and
+    "no code" cannot be asked of a segment at all. ``matching_legs`` picks the agent legs that
+    meet every filter themselves; callers list those, never the raw participants.
     """
 
     start: datetime
@@ -161,21 +166,63 @@ class ConversationQuery:
             for dim, value in (("purpose", self.purpose), ("direction", self.direction), ("ani", self.ani), ("dnis", self.dnis))
             if value is not None
         ]
-        if self.wrapup_code_present:
-            seg_and.append(_predicate("wrapUpCode", operator="exists"))
         segment_filters = _filters(
             seg_and, [("queueId", self.queue_ids), ("userId", self.user_ids), ("mediaType", self.media_types)]
         )
-        code_preds = [_predicate("wrapUpCode", code) for code in self.wrapup_codes]
-        if self.wrapup_code_missing:
-            code_preds.append(_predicate("wrapUpCode", operator="notExists"))
-        if code_preds:
-            segment_filters.append({"type": "or", "predicates": code_preds})
+        wrapup_filter = self._wrapup_filter()
+        if wrapup_filter:
+            segment_filters.append(wrapup_filter)
         if conversation_filters:
             body["conversationFilters"] = conversation_filters
         if segment_filters:
             body["segmentFilters"] = segment_filters
         return body
+
+    def _wrapup_filter(self) -> dict[str, Any] | None:
+        # The code predicate and segmentType=wrapup share one clause, so one and the same
+        # wrap-up segment must carry the code. A lone "wrapUpCode notExists" would be met by
+        # every interact segment and return everything; "no code" is therefore asked as
+        # "an agent leg reached ACW" and decided per leg by matching_legs.
+        wrapup = _predicate("segmentType", "wrapup")
+        if self.wrapup_code_missing:
+            return {"type": "and", "predicates": [_predicate("purpose", "agent"), wrapup]}
+        if self.wrapup_code_present:
+            return {"type": "and", "predicates": [wrapup, _predicate("wrapUpCode", operator="exists")]}
+        clauses = [{"type": "and", "predicates": [wrapup, _predicate("wrapUpCode", code)]} for code in self.wrapup_codes]
+        if len(clauses) > 1:
+            return {"type": "or", "clauses": clauses}
+        return clauses[0] if clauses else None
+
+    def matching_legs(self, conversation: AnalyticsConversation) -> tuple[AnalyticsParticipant, ...]:
+        """The agent legs of a returned conversation that meet every leg-level filter themselves."""
+        return tuple(leg for leg in conversation.participants if self._leg_matches(leg))
+
+    def _leg_matches(self, leg: AnalyticsParticipant) -> bool:
+        if leg.purpose != (self.purpose or "agent"):
+            return False
+        if self.queue_ids and not leg.queue_ids & set(self.queue_ids):
+            return False
+        if self.user_ids and leg.user_id not in self.user_ids:
+            return False
+        if self.media_types and not leg.media_types & set(self.media_types):
+            return False
+        for attribute in ("direction", "ani", "dnis"):
+            wanted = getattr(self, attribute)
+            if wanted is not None and not any(
+                (getattr(sess, attribute) or "").lower() == wanted.lower() for sess in leg.sessions
+            ):
+                return False
+        return self._wrapup_matches(leg)
+
+    def _wrapup_matches(self, leg: AnalyticsParticipant) -> bool:
+        code = leg.wrap_up_code
+        if self.wrapup_code_present:
+            return code is not None
+        if not (self.wrapup_code_missing or self.wrapup_codes):
+            return True
+        if self.wrapup_code_missing and leg.wrap_up_missing:
+            return True
+        return code is not None and str(code).lower() in {c.lower() for c in self.wrapup_codes}
 
 
 def _filters(and_predicates: list[dict[str, Any]], any_of: list[tuple[str, tuple[str, ...]]]) -> list[dict[str, Any]]:

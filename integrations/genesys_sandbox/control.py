@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .clock import iso
+from .clock import iso, parse_iso
 from .config import KnobError
 from .control_ops import advance, create_conversation
 from .views import conversation_json
@@ -109,6 +109,35 @@ def active_legs(app: SandboxApp, req: Request) -> Response:
     return Response(200, out)
 
 
+def legs(app: SandboxApp, req: Request) -> Response:
+    """Ground truth for search tests: every agent leg of the conversations started in ``[start, end)``.
+
+    Read from the model itself, not through the analytics code, so a test can compare what a
+    query found with what is really there: ``acwBegun``, ``wrapupCode`` (id, ``ININ-*`` or
+    null) and ``ended`` (the conversation is over) as of the simulated now.
+    """
+    try:
+        start, end = parse_iso(req.arg("start") or ""), parse_iso(req.arg("end") or "")
+    except ValueError:
+        raise ApiError(400, "start and end are required, in ISO-8601") from None
+    now = app.clock.now()
+    out = []
+    with app.store.lock:
+        for conv in app.store.started_between(start, min(end, now + 1)):
+            if not start <= conv.start < end:
+                continue
+            for leg in conv.legs:
+                if leg.queued > now:
+                    continue
+                saved = [code for t, code, _ in leg.history if t <= now]
+                out.append({"conversationId": conv.id, "participantId": leg.pid, "queueId": leg.queue_id,
+                            "userId": leg.user_id, "mediaType": conv.media,
+                            "ended": conv.end is not None and conv.end <= now,
+                            "acwBegun": leg.acw_start is not None and leg.acw_start <= now,
+                            "wrapupCode": saved[-1] if saved else None})
+    return Response(200, out)
+
+
 def advance_conversation(app: SandboxApp, req: Request) -> Response:
     """Move a conversation along the state machine (see ``control_ops.advance``)."""
     spec = _body(req)
@@ -149,7 +178,7 @@ def register(router: Router) -> None:
         ("POST", "/__sandbox/reset", reset), ("GET", "/__sandbox/stats", stats),
         ("GET", "/__sandbox/requests", requests_log), ("GET", "/__sandbox/events", events),
         ("GET", "/__sandbox/org", org), ("POST", "/__sandbox/conversations", new_conversation),
-        ("GET", "/__sandbox/conversations", active_legs),
+        ("GET", "/__sandbox/conversations", active_legs), ("GET", "/__sandbox/legs", legs),
         ("POST", "/__sandbox/conversations/{conversationId}/advance", advance_conversation),
         ("GET", "/__sandbox/clock", clock), ("POST", "/__sandbox/clock", clock),
         ("POST", "/__sandbox/tokens", agent_token),

@@ -30,7 +30,9 @@ def test_reference_example_query() -> None:
         "conversationFilters": [{"type": "and", "predicates": [pred("conversationEnd", operator="exists")]}],
         "segmentFilters": [
             {"type": "and", "predicates": [pred("purpose", "agent"), pred("queueId", QUEUE), pred("mediaType", "voice")]},
-            {"type": "or", "predicates": [pred("wrapUpCode", "ININ-WRAP-UP-TIMEOUT"), pred("wrapUpCode", operator="notExists")]},
+            # "No code" cannot be a segment predicate (every interact segment has none): the
+            # query asks for agent legs that reached ACW, and matching_legs decides per leg.
+            {"type": "and", "predicates": [pred("purpose", "agent"), pred("segmentType", "wrapup")]},
         ],
     }  # fmt: skip
 
@@ -42,9 +44,9 @@ def test_every_filter_lands_in_its_own_list() -> None:
     body = query.to_dict()
     assert body["conversationFilters"] == [{"type": "and", "predicates": [pred("conversationId", CID), pred("divisionId", DIV)]}]
     assert body["segmentFilters"] == [
-        {"type": "and", "predicates": [pred("direction", "inbound"), pred("ani", "tel:+1555"), pred("dnis", "tel:+1800"),
-                                       pred("wrapUpCode", operator="exists")]},
+        {"type": "and", "predicates": [pred("direction", "inbound"), pred("ani", "tel:+1555"), pred("dnis", "tel:+1800")]},
         {"type": "or", "predicates": [pred("userId", USER), pred("userId", QUEUE)]},
+        {"type": "and", "predicates": [pred("segmentType", "wrapup"), pred("wrapUpCode", operator="exists")]},
     ]  # fmt: skip
     assert (body["order"], body["orderBy"], body["paging"]) == ("asc", "conversationEnd", {"pageSize": 50, "pageNumber": 3})
     assert query.page(4).to_dict()["paging"]["pageNumber"] == 4
@@ -53,7 +55,11 @@ def test_every_filter_lands_in_its_own_list() -> None:
 def test_code_ids_and_literals_are_ored() -> None:
     body = ConversationQuery(START, END, ended_only=False, wrapup_codes=[CODE, "ININ-OUTBOUND-TimeOut"]).to_dict()
     assert "conversationFilters" not in body
-    assert body["segmentFilters"] == [{"type": "or", "predicates": [pred("wrapUpCode", CODE), pred("wrapUpCode", "ININ-OUTBOUND-TimeOut")]}]
+    # Each code shares a clause with segmentType=wrapup: the same wrap-up segment must carry it.
+    assert body["segmentFilters"] == [{"type": "or", "clauses": [
+        {"type": "and", "predicates": [pred("segmentType", "wrapup"), pred("wrapUpCode", CODE)]},
+        {"type": "and", "predicates": [pred("segmentType", "wrapup"), pred("wrapUpCode", "ININ-OUTBOUND-TimeOut")]},
+    ]}]  # fmt: skip
 
 
 def test_last_ends_a_minute_ago() -> None:
@@ -88,3 +94,36 @@ def test_bad_filters_are_refused(kwargs: dict[str, object]) -> None:
     args = {"start": START, "end": END, **kwargs}
     with pytest.raises(InvalidArgumentError):
         ConversationQuery(**args)  # type: ignore[arg-type]
+
+
+def _leg(pid: str, queue: str, *segments: dict[str, str]) -> dict[str, object]:
+    return {"participantId": pid, "purpose": "agent", "userId": USER,
+            "sessions": [{"sessionId": pid, "mediaType": "voice", "segments": [{"queueId": queue, **s} for s in segments]}]}  # fmt: skip
+
+
+def test_leg_filters_and_states_are_decided_per_leg() -> None:
+    from integrations.genesys import AnalyticsConversation
+
+    talk = {"segmentType": "interact", "segmentStart": "2026-05-02T10:00:00Z", "segmentEnd": "2026-05-02T10:05:00Z"}
+    conversation = AnalyticsConversation.from_api({
+        "conversationId": CID, "conversationStart": "2026-05-02T10:00:00Z",
+        "participants": [
+            {"participantId": "customer", "purpose": "customer", "sessions": []},
+            _leg("coded", QUEUE, talk, {"segmentType": "wrapup", "segmentStart": "2026-05-02T10:05:00Z",
+                                        "segmentEnd": "2026-05-02T10:06:00Z", "wrapUpCode": CODE}),
+            _leg("open", DIV, {**talk, "segmentStart": "2026-05-02T10:05:00Z"},
+                 {"segmentType": "wrapup", "segmentStart": "2026-05-02T10:09:00Z"}),
+            _leg("talking", DIV, {"segmentType": "interact", "segmentStart": "2026-05-02T10:09:00Z"}),
+        ],
+    })  # fmt: skip
+    legs = {leg.participant_id: leg for leg in conversation.participants}
+    assert [legs[p].leg_state for p in ("coded", "open", "talking")] == ["final", "acw", "connected"]
+
+    def found(**filters: object) -> list[str]:
+        return [leg.participant_id for leg in ConversationQuery(START, END, **filters).matching_legs(conversation)]
+
+    assert found() == ["coded", "open", "talking"]  # agent legs only, never the customer
+    assert found(wrapup_code_missing=True) == ["open"]  # a leg still talking has no ACW yet
+    assert found(wrapup_code_missing=True, queue_ids=(QUEUE,)) == []  # the queue's leg has a code
+    assert found(wrapup_codes=(CODE,)) == ["coded"]
+    assert found(wrapup_code_present=True, queue_ids=(DIV,)) == []
