@@ -27,8 +27,8 @@ DEFAULT_DB = ROOT / "bench" / "out" / "catalog-bench.sqlite3"
 GENERAL_CODES = 3  # the sandbox offers three "General - …" codes on every queue
 
 
-def setup_django(database_url: str, api_url: str) -> None:
-    os.environ.update(DATABASE_URL=database_url, GENESYS_API_URL=api_url, GENESYS_LOGIN_URL=api_url,
+def setup_django(database_url: str, api_url: str, login_url: str) -> None:
+    os.environ.update(DATABASE_URL=database_url, GENESYS_API_URL=api_url, GENESYS_LOGIN_URL=login_url,
                       GENESYS_CLIENT_ID="wrapup-portal-demo", GENESYS_CLIENT_SECRET="wrapup-portal-demo-secret",
                       DJANGO_SETTINGS_MODULE="wrapup_portal.settings", PORTAL_LOG_LEVEL="WARNING")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
@@ -58,7 +58,7 @@ def main() -> None:
         if args.database_url.startswith("sqlite:///"):
             Path(args.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
             DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
-        setup_django(args.database_url, server.url)
+        setup_django(args.database_url, server.url, server.login_url)
         print(json.dumps(run(args, server), indent=2))
     finally:
         server.stop()

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -38,17 +39,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_sandbox(conversations: int) -> tuple[str, subprocess.Popen[bytes]]:
-    """A sandbox process on a free port, no live traffic, enough history to read."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "integrations.genesys_sandbox", "--port", str(port), "--seed", "7", "--no-live",
-           "--conversations", str(conversations)]  # fmt: skip
+def start_sandbox(conversations: int) -> tuple[str, str, subprocess.Popen[bytes]]:
+    """A sandbox process on free ports (API, login), no live traffic, enough history to read."""
+    port, login_port = free_port(), free_port()
+    cmd = [sys.executable, "-m", "integrations.genesys_sandbox", "--port", str(port), "--login-port", str(login_port),
+           "--seed", "7", "--no-live", "--conversations", str(conversations)]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
             requests.get(f"{url}/__sandbox/config", timeout=1).raise_for_status()
-            return url, proc
+            return url, f"http://127.0.0.1:{login_port}", proc
         except requests.RequestException:
             if proc.poll() is not None:
                 raise SystemExit(f"sandbox did not start: {proc.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
@@ -63,11 +64,11 @@ def control(url: str, method: str, path: str, body: Any = None) -> Any:
     return resp.json()
 
 
-def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
+def soak(url: str, login_url: str, args: argparse.Namespace) -> dict[str, Any]:
     control(url, "POST", "reset", {"state": False})
     control(url, "POST", "config", {"error_rate": args.error_rate, "token_lifetime_seconds": args.token_lifetime,
                                     "rate_limit": args.rate_limit, "rate_window_seconds": args.window})  # fmt: skip
-    client = GenesysClient(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, api_url=url, login_url=url)
+    client = GenesysClient(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, api_url=url, login_url=login_url)
     failures: list[str] = []
     figures: dict[str, Any] = {}
     started = time.monotonic()
@@ -118,7 +119,8 @@ def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="an already running sandbox (default: start one)")
+    parser.add_argument("--url", help="an already running sandbox's API URL (default: start one)")
+    parser.add_argument("--login-url", help="its login URL (default: the --url port + 1, as the sandbox does)")
     parser.add_argument("--rate-limit", type=int, default=50, help="requests per window per token")
     parser.add_argument("--window", type=float, default=5.0, help="quota window in seconds")
     parser.add_argument("--error-rate", type=float, default=0.1)
@@ -128,11 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=10, help="small pages make the catalogue walk page")
     args = parser.parse_args(argv)
     proc = None
-    url = args.url
+    url, login_url = args.url, args.login_url
     if url is None:
-        url, proc = start_sandbox(max(args.conversations + 200, 1500))
+        url, login_url, proc = start_sandbox(max(args.conversations + 200, 1500))
+    elif login_url is None:
+        parts = urlsplit(url)
+        login_url = f"{parts.scheme}://{parts.hostname}:{(parts.port or 80) + 1}"
     try:
-        figures = soak(url, args)
+        figures = soak(url, login_url, args)
     finally:
         if proc is not None:
             proc.terminate()

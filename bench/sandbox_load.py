@@ -70,7 +70,7 @@ def main() -> int:
     try:
         requests.post(f"{url}/__sandbox/config", json={"rate_limit": 10**9}).raise_for_status()
         org = requests.get(f"{url}/__sandbox/org").json()
-        token = requests.post(f"{url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+        token = requests.post(f"{server.login_url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
                               data={"grant_type": "client_credentials"}).json()["access_token"]
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"

@@ -38,7 +38,7 @@ def local_memory_cache(request, settings) -> None:
 @pytest.fixture
 def genesys(settings, sandbox) -> Iterator[Any]:
     """Point the portal's Genesys settings at the test sandbox."""
-    settings.GENESYS_API_URL = settings.GENESYS_LOGIN_URL = sandbox.url
+    settings.GENESYS_API_URL, settings.GENESYS_LOGIN_URL = sandbox.url, sandbox.login_url
     settings.GENESYS_CLIENT_ID, settings.GENESYS_CLIENT_SECRET = sandbox.client_id, sandbox.client_secret
     reset_genesys_client()
     yield sandbox

@@ -1,7 +1,8 @@
 """Pytest fixtures for the Genesys sandbox (registered by the root conftest via ``pytest_plugins``).
 
-``sandbox_server``: one in-process sandbox per test session, on a free port, no live
-traffic (the simulated clock moves only when a test moves it), fixed seed.
+``sandbox_server``: one in-process sandbox per test session, on two free ports (API and
+login host, as Genesys has), no live traffic (the simulated clock moves only when a test
+moves it), fixed seed.
 ``sandbox``: per test; resets knobs, request log, counters and quotas before and after,
 and returns a ``SandboxHelper`` that speaks to it over real HTTP with ``requests``.
 """
@@ -23,8 +24,9 @@ SANDBOX_ORG = OrgSpec(queues=8, codes=40, agents=30, days=21, conversations=1500
 class SandboxHelper:
     """Control of a running sandbox, plus a few conveniences for API calls."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, login_url: str) -> None:
+        self.url = url  # the API host (and the /__sandbox control endpoint)
+        self.login_url = login_url  # the login host: /oauth/* only
         self.client_id = DEMO_CLIENT_ID
         self.client_secret = DEMO_CLIENT_SECRET
         self.http = requests.Session()
@@ -82,7 +84,7 @@ class SandboxHelper:
     # -- API conveniences -------------------------------------------------------------
     def token(self) -> str:
         """A fresh client-credentials token."""
-        response = requests.post(f"{self.url}/oauth/token", auth=(self.client_id, self.client_secret),
+        response = requests.post(f"{self.login_url}/oauth/token", auth=(self.client_id, self.client_secret),
                                  data={"grant_type": "client_credentials"}, timeout=10)
         response.raise_for_status()
         return response.json()["access_token"]
@@ -96,7 +98,7 @@ class SandboxHelper:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
-    """One sandbox for the session: free port, fixed seed, no live traffic."""
+    """One sandbox for the session: free ports, fixed seed, no live traffic."""
     server = SandboxServer(host="127.0.0.1", port=0, seed=SANDBOX_SEED, live=False, org=SANDBOX_ORG)
     server.start()
     yield server
@@ -106,7 +108,7 @@ def sandbox_server() -> Iterator[SandboxServer]:
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxHelper]:
     """A clean sandbox for one test (knobs, log, counters, quotas reset; the org is kept)."""
-    helper = SandboxHelper(sandbox_server.url)
+    helper = SandboxHelper(sandbox_server.url, sandbox_server.login_url)
     helper.reset()
     yield helper
     helper.reset()

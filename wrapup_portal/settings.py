@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wrapup_portal.core.middleware.UserTimeZoneMiddleware",
     "wrapup_portal.core.middleware.HtmxSignInRedirectMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -137,9 +139,6 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", 8 * 3600))
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Lockout: after AXES_FAILURE_LIMIT bad passwords for one username from one address,
 # that pair is refused until the cool-off has passed.
@@ -178,22 +177,59 @@ Q_CLUSTER = {
 }
 
 # --- Genesys Cloud --------------------------------------------------------------------------
+# The local sandbox, used only with DEBUG on and nothing else configured. Like Genesys it has
+# two hosts: the API on one port, the login host (/oauth/*) on the next.
 SANDBOX_URL = "http://127.0.0.1:8765"
+SANDBOX_LOGIN_URL = "http://127.0.0.1:8766"
 SANDBOX_CLIENT_ID = "wrapup-portal-demo"
 SANDBOX_CLIENT_SECRET = "wrapup-portal-demo-secret"  # the local emulator's public demo pair
 
+GENESYS_LOGIN_URL_REQUIRED = (
+    "GENESYS_LOGIN_URL is required: the login host cannot be derived from GENESYS_API_URL={api_url!r} "
+    "(only an https://api.<domain> URL gives https://login.<domain>), and the token request, which carries "
+    "the client secret, must never go to the API host."
+)
+GENESYS_SAME_HOST = (
+    "GENESYS_LOGIN_URL must not be the API host ({login_url!r}): the token request carries the client secret. "
+    "Genesys's login host is https://login.<domain> for https://api.<domain>."
+)
+
+
+def genesys_login_url_for(api_url: str) -> str:
+    """``https://login.X`` for ``https://api.X``; empty when the login host cannot be told from the API URL."""
+    parts = urlsplit(api_url.strip())
+    host = parts.netloc.lower()
+    if parts.scheme != "https" or not host.startswith("api.") or parts.path.strip("/") or parts.query:
+        return ""
+    return f"https://login.{host.removeprefix('api.')}"
+
+
 GENESYS_REGION = os.environ.get("GENESYS_REGION", "").strip()
-GENESYS_USES_SANDBOX = not GENESYS_REGION and not os.environ.get("GENESYS_API_URL")
+_genesys_api_env = os.environ.get("GENESYS_API_URL", "").strip().rstrip("/")
+_genesys_login_env = os.environ.get("GENESYS_LOGIN_URL", "").strip().rstrip("/")
+# The sandbox and its demo pair are a DEBUG-only default: a production deployment that forgot its
+# Genesys variables must say so (GENESYS_CONFIGURED, /healthz), not talk to a local emulator.
+GENESYS_USES_SANDBOX = DEBUG and not (GENESYS_REGION or _genesys_api_env or _genesys_login_env)
+if GENESYS_USES_SANDBOX:
+    GENESYS_API_URL, GENESYS_LOGIN_URL = SANDBOX_URL, SANDBOX_LOGIN_URL
+else:
+    GENESYS_API_URL = _genesys_api_env or (f"https://api.{GENESYS_REGION}" if GENESYS_REGION else "")
+    GENESYS_LOGIN_URL = (
+        _genesys_login_env
+        or genesys_login_url_for(GENESYS_API_URL)
+        or (f"https://login.{GENESYS_REGION}" if GENESYS_REGION else "")  # e.g. the API through a proxy
+    )
+    if GENESYS_API_URL and not GENESYS_LOGIN_URL:
+        raise ImproperlyConfigured(GENESYS_LOGIN_URL_REQUIRED.format(api_url=GENESYS_API_URL))
+if GENESYS_API_URL and urlsplit(GENESYS_API_URL).netloc.lower() == urlsplit(GENESYS_LOGIN_URL).netloc.lower():
+    raise ImproperlyConfigured(GENESYS_SAME_HOST.format(login_url=GENESYS_LOGIN_URL))
 GENESYS_CLIENT_ID = os.environ.get("GENESYS_CLIENT_ID") or (SANDBOX_CLIENT_ID if GENESYS_USES_SANDBOX else "")
 GENESYS_CLIENT_SECRET = os.environ.get("GENESYS_CLIENT_SECRET") or (
     SANDBOX_CLIENT_SECRET if GENESYS_USES_SANDBOX else ""
 )
-GENESYS_API_URL = os.environ.get("GENESYS_API_URL") or (
-    f"https://api.{GENESYS_REGION}" if GENESYS_REGION else SANDBOX_URL
-)
-GENESYS_LOGIN_URL = os.environ.get("GENESYS_LOGIN_URL") or (
-    f"https://login.{GENESYS_REGION}" if GENESYS_REGION else GENESYS_API_URL
-)
+# False: the portal starts (check --deploy, migrate, the admin) but every Genesys call fails with
+# a message naming what to set, and /healthz reports Genesys down (wrapup_portal.core.genesys).
+GENESYS_CONFIGURED = bool(GENESYS_API_URL and GENESYS_LOGIN_URL and GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET)
 GENESYS_TIMEOUT_SECONDS = float(os.environ.get("GENESYS_TIMEOUT_SECONDS", 10))
 GENESYS_WRITE_PATH = os.environ.get("GENESYS_WRITE_PATH", "server")
 if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
@@ -203,6 +239,11 @@ WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET", "")
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
 CATALOG_SYNC_MINUTES = int(os.environ.get("PORTAL_CATALOG_SYNC_MINUTES", 15))
+
+# --- Interactions ---------------------------------------------------------------------------
+# The longest range one search may cover. Genesys documents no limit for the details query
+# (genesys-api.md: UNVERIFIED); a month keeps a search to a bounded number of pages.
+PORTAL_SEARCH_MAX_DAYS = int(os.environ.get("PORTAL_SEARCH_MAX_DAYS", 31))
 
 # --- Audit ----------------------------------------------------------------------------------
 # Events older than this may be written to a verified archive (`archive_audit`); none is deleted.
@@ -222,6 +263,24 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# --- HTTPS, HSTS and cookies ----------------------------------------------------------------
+# With DEBUG off the defaults are the secure ones: `check --deploy --fail-level WARNING` is clean
+# with only DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS set (CI runs exactly that). Each relaxation
+# is a variable of its own, documented in README.md. Django's own defaults already send nosniff,
+# X-Frame-Options: DENY, Referrer-Policy and COOP, and keep the session cookie HttpOnly.
+# Behind a proxy that terminates TLS, Django sees plain HTTP unless told which header to trust;
+# without this the redirect below would loop. Only for a proxy that sets X-Forwarded-Proto itself.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not DEBUG and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Browsers remember HSTS for max-age; DEBUG never sends it, so a developer's localhost is not pinned.
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600))
+# Covers only the portal's own host's subdomains (*.portal.example.com), not its parent domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Asking browsers to preload HSTS is a commitment for a whole registrable domain that only its owner
+# can make, so the portal never claims it by default; W021 ("preload not set") is silenced only while
+# preload is off, and check --deploy reports it as "1 silenced".
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

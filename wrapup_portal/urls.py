@@ -12,6 +12,14 @@ urlpatterns = [
     path("accounts/", include("wrapup_portal.accounts.urls")),
     path("audit/", include("wrapup_portal.audit.urls")),
     path("catalog/", include("wrapup_portal.catalog.urls")),
+    path("interactions/", include("wrapup_portal.interactions.urls")),
+    # Queue grants moved from the catalog to accounts; old bookmarks still land on them.
+    path("catalog/grants/", RedirectView.as_view(pattern_name="accounts:grants", permanent=True), name="grants-moved"),
+    path(
+        "catalog/grants/<int:user_id>/",
+        RedirectView.as_view(pattern_name="accounts:grant", permanent=True),
+        name="grant-moved",
+    ),
     # One sign-in page for everything (lockout and audit apply to it): the admin site's own
     # login form is replaced by a redirect to it.
     path(

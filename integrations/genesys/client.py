@@ -13,7 +13,7 @@ import requests
 from . import _parse as p
 from .analytics import AnalyticsConversation, ConversationDetailsPage
 from .auth import TokenCache
-from .errors import InvalidArgumentError
+from .errors import GenesysConfigurationError, InvalidArgumentError
 from .conversations import Conversation, Wrapup
 from .models import Organization, Queue, TokenInfo, WrapupCode, WrapupCodeDivisionView
 from .pacing import Pacer
@@ -41,6 +41,17 @@ def _name(value: str | None) -> str | None:
     return value.strip()
 
 
+def _refuse_shared_host(api_url: str, login_url: str) -> None:
+    """Genesys's login host is never its API host: the token request carries the client secret,
+    so a login URL that names the API host would hand the secret to the wrong server."""
+    api, login = urlsplit(str(api_url or "")), urlsplit(str(login_url or ""))
+    if api.netloc and (api.scheme.lower(), api.netloc.lower()) == (login.scheme.lower(), login.netloc.lower()):
+        raise GenesysConfigurationError(
+            f"login_url and api_url are the same host ({api.netloc[:80]}): the token request must go to the "
+            "login host (e.g. https://login.mypurecloud.com for https://api.mypurecloud.com), never the API host."
+        )
+
+
 class GenesysClient:
     """A typed client for the Genesys Cloud Platform API v2 (client-credentials grant).
 
@@ -64,6 +75,7 @@ class GenesysClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = default_rng,
     ) -> None:
+        _refuse_shared_host(api_url, login_url)
         self._http = Transport(
             client_id=client_id, client_secret=client_secret, api_url=api_url, login_url=login_url,
             timeout=timeout, session=session, pacer=pacer, retry=retry, token_cache=token_cache,
@@ -211,8 +223,10 @@ class GenesysClient:
     def set_participant_wrapup(self, conversation_id: str, participant_id: str, *, code_id: str, notes: str | None = None) -> None:
         """Write a wrap-up: ``PATCH`` with only ``{"wrapup": {...}}`` (any other property acts on the call).
 
-        Never re-sent on failure (only once with a new token after a 401). A timeout after the
-        PATCH was sent raises ``OutcomeUnknownError``: read the participant back before retrying.
+        Sent again only when Genesys certainly did not apply it: after the wait a 429 asks for,
+        once with a new token after a 401, or when the connection failed before it was sent.
+        A 5xx raises ``ServerError`` and a timeout or dropped connection after the PATCH was sent
+        ``OutcomeUnknownError``: either may have been applied, so read the participant back first.
         """
         path = self._participant_path(conversation_id, participant_id)
         wrapup: dict[str, Any] = {"code": p.check_id(code_id, "wrap-up code id")}
@@ -220,7 +234,7 @@ class GenesysClient:
             if not isinstance(notes, str) or len(notes) > 2000:
                 raise InvalidArgumentError("notes must be a text of at most 2000 characters.")
             wrapup["notes"] = notes
-        self._http.request("PATCH", path, body={"wrapup": wrapup}, retry=False)
+        self._http.request("PATCH", path, body={"wrapup": wrapup})  # not idempotent: see Transport._may_resend
 
     @staticmethod
     def _participant_path(conversation_id: str, participant_id: str) -> str:
@@ -233,7 +247,8 @@ class GenesysClient:
         """One page of ``POST /api/v2/analytics/conversations/details/query`` (a read: retried)."""
         body = query.to_dict() if isinstance(query, ConversationQuery) else self._query_dict(query)
         paging = body.get("paging") or {}
-        resp = self._http.request("POST", "/api/v2/analytics/conversations/details/query", body=body)
+        # A query: sending it twice changes nothing, so it is re-sent like a GET.
+        resp = self._http.request("POST", "/api/v2/analytics/conversations/details/query", body=body, idempotent=True)
         data = self._http.parse_json(resp, allow_empty=True) or {}
         return ConversationDetailsPage.from_api(
             data, page_number=int(paging.get("pageNumber") or 1), page_size=int(paging.get("pageSize") or 25)

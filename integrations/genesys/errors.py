@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import requests
+
+from .pacing import retry_after_seconds
 
 CORRELATION_HEADER = "ININ-Correlation-Id"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -95,7 +98,7 @@ class ConflictError(GenesysError):
 
 
 class RateLimitedError(GenesysError):
-    """429: the quota is exhausted; ``retry_after`` says how long Genesys asked to wait."""
+    """429: the quota is exhausted and the request was not applied; ``retry_after``: seconds to wait."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -103,7 +106,7 @@ class RateLimitedError(GenesysError):
 
 
 class ServerError(GenesysError):
-    """5xx or 408: Genesys or a proxy failed; reads are retried before this surfaces."""
+    """5xx or 408: Genesys or a proxy failed; reads are retried first, a write's outcome is unknown."""
 
 
 class GenesysConnectionError(GenesysError):
@@ -136,21 +139,6 @@ def error_class_for(status: int) -> type[GenesysError]:
     return InvalidResponseError
 
 
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``Retry-After``, else ``inin-ratelimit-reset``; None when neither parses."""
-    for name in ("Retry-After", "inin-ratelimit-reset"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(str(value).strip())
-        except ValueError:
-            continue  # An HTTP-date Retry-After is not something Genesys sends; fall through.
-        if seconds >= 0:
-            return seconds
-    return None
-
-
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Remove credentials from a text that may end up in a message or a log line."""
     text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
@@ -178,8 +166,14 @@ def _describe_non_json(response: requests.Response) -> str:
     return f"non-JSON answer ({content_type}, {len(response.content or b'')} bytes)"
 
 
-def error_from_response(response: requests.Response, *, secrets: tuple[str, ...] = ()) -> GenesysError:
-    """Build the typed error for a non-2xx answer (ErrorBody, OAuth error or anything else)."""
+def error_from_response(
+    response: requests.Response, *, secrets: tuple[str, ...] = (), retry_after: float | None = None
+) -> GenesysError:
+    """Build the typed error for a non-2xx answer (ErrorBody, OAuth error or anything else).
+
+    ``retry_after``: for a 429, the wait the caller already worked out (the transport does, on
+    its own clock and policy); without it, ``retry_after_seconds`` reads the headers now.
+    """
     status = response.status_code
     correlation_id = response.headers.get(CORRELATION_HEADER)
     body = _json_body(response)
@@ -206,5 +200,7 @@ def error_from_response(response: requests.Response, *, secrets: tuple[str, ...]
         "body": body,
     }
     if cls is RateLimitedError:
-        return RateLimitedError(message, retry_after=parse_retry_after(response.headers), **kwargs)
+        if retry_after is None:
+            retry_after = retry_after_seconds(response.headers, now=time.time())
+        return RateLimitedError(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)

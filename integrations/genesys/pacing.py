@@ -17,22 +17,76 @@ portal's cache pacer keeps it in the shared Django cache (processes of one deplo
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 # When the budget is spent but no answer has told us when the window ends yet.
 UNKNOWN_WINDOW_WAIT = 1.0
 # Sleep a little past the computed reset so the first request lands in the new window.
 RESET_GUARD = 0.02
+# After a 429 that says nothing about when to come back (genesys-api.md §6: 3 s, as the SDKs do).
+DEFAULT_RETRY_AFTER = 3.0
+# Never wait longer than this on one 429, whatever it asked: retries stay bounded in time.
+MAX_RETRY_AFTER = 120.0
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str],
+    *,
+    now: float,
+    default: float = DEFAULT_RETRY_AFTER,
+    cap: float = MAX_RETRY_AFTER,
+) -> float:
+    """Seconds to wait after a 429 before the request may be sent again: the one place that decides.
+
+    ``Retry-After`` first (seconds, or an HTTP-date measured from ``now``), else
+    ``inin-ratelimit-reset`` (seconds until the window resets), else ``default``; never more
+    than ``cap``. A header that does not parse is skipped, not trusted.
+    """
+    wait = _retry_after_header(headers.get("Retry-After"), now)
+    if wait is None:
+        wait = _seconds(headers.get("inin-ratelimit-reset"))
+    return min(default if wait is None else wait, cap)
+
+
+def _retry_after_header(value: str | None, now: float) -> float | None:
+    seconds = _seconds(value)
+    if seconds is not None or value is None:
+        return seconds
+    # RFC 9110 also allows an HTTP-date; Genesys sends seconds, a proxy in front of it may not.
+    try:
+        when = parsedate_to_datetime(str(value).strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # an HTTP-date is always GMT
+    return max(when.timestamp() - now, 0.0)
+
+
+def _seconds(value: str | None) -> float | None:
+    """A finite, non-negative number of seconds, else None."""
+    if value is None:
+        return None
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 @dataclass(frozen=True)
 class RateLimitSnapshot:
-    """What one answer said about the quota, and when (the client's clock) it was sent and received."""
+    """What one answer said about the quota, and when (the client's clock) it was sent and received.
+
+    ``retry_after`` is set for a 429 only: the seconds ``retry_after_seconds`` says to wait.
+    """
 
     status: int
     allowed: int | None
@@ -43,14 +97,28 @@ class RateLimitSnapshot:
     received_at: float
 
     @classmethod
-    def from_headers(cls, status: int, headers: Mapping[str, str], *, sent_at: float, received_at: float) -> RateLimitSnapshot:
-        """Read the ``inin-ratelimit-*`` and ``Retry-After`` headers; missing or bad ones are None."""
+    def from_headers(
+        cls,
+        status: int,
+        headers: Mapping[str, str],
+        *,
+        sent_at: float,
+        received_at: float,
+        retry_after: float | None = None,
+    ) -> RateLimitSnapshot:
+        """Read the ``inin-ratelimit-*`` headers (missing or bad ones are None) and, for a 429, the wait.
+
+        ``retry_after`` is the wait already worked out by the caller (the transport, under its
+        retry policy); without it a 429's wait comes from ``retry_after_seconds`` with its defaults.
+        """
+        if status == 429 and retry_after is None:
+            retry_after = retry_after_seconds(headers, now=received_at)
         return cls(
             status=status,
             allowed=_number(headers.get("inin-ratelimit-allowed"), int),
             count=_number(headers.get("inin-ratelimit-count"), int),
             reset=_number(headers.get("inin-ratelimit-reset"), float),
-            retry_after=_number(headers.get("Retry-After"), float),
+            retry_after=retry_after if status == 429 else None,
             sent_at=sent_at,
             received_at=received_at,
         )
@@ -145,10 +213,11 @@ def apply(state: PacingState, epoch: int, snap: RateLimitSnapshot) -> None:
     if snap.allowed:
         state.allowed = snap.allowed
     if snap.status == 429:
-        # Authoritative whatever the epoch: the server's window is full until Retry-After.
+        # Authoritative whatever the epoch: the server's window is full for the wait it asked
+        # (worked out once, by ``retry_after_seconds``, when the snapshot was read).
         state.rate_limited += 1
-        wait = snap.retry_after if snap.retry_after is not None else (snap.reset if snap.reset is not None else 3.0)
-        state.window_end = max(state.window_end or 0.0, snap.received_at + wait)
+        if snap.retry_after is not None:
+            state.window_end = max(state.window_end or 0.0, snap.received_at + snap.retry_after)
         state.count = max(state.count, state.allowed or snap.count or 0)
         return
     if epoch != state.epoch or snap.reset is None:

@@ -79,7 +79,8 @@ class ConversationQuery:
 
     ``wrapup_codes`` (ids or ``ININ-*`` literals) and ``wrapup_code_missing`` are OR-ed, so
     "timed out or no code" is ``wrapup_codes=("ININ-WRAP-UP-TIMEOUT",), wrapup_code_missing=True``.
-    ``ended_only`` (``conversationEnd exists``) is on by default, as the reference advises.
+    ``ended_only`` (``conversationEnd exists``) is on by default, as the reference advises;
+    ``acw_open`` keeps agent legs whose after-call work is under way (the live board).
 
     Genesys matches segment filters conversation by conversation, each filter by some one
     segment, so what comes back is a superset: another leg may have met the queue filter, and
@@ -97,6 +98,7 @@ class ConversationQuery:
     wrapup_codes: tuple[str, ...] = ()
     wrapup_code_missing: bool = False
     wrapup_code_present: bool = False
+    acw_open: bool = False
     media_types: tuple[str, ...] = ()
     direction: str | None = None
     purpose: str | None = None
@@ -132,6 +134,8 @@ class ConversationQuery:
         set_(self, "dnis", _address(self.dnis, "dnis"))
         if self.wrapup_code_present and (self.wrapup_code_missing or self.wrapup_codes):
             raise InvalidArgumentError("wrapup_code_present cannot be combined with other wrap-up code filters.")
+        if self.acw_open and self.ended_only:
+            raise InvalidArgumentError("acw_open needs ended_only=False: a conversation in after-call work has not ended.")
         if isinstance(self.page_size, bool) or not isinstance(self.page_size, int) or not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise InvalidArgumentError(f"page_size must be between 1 and {MAX_PAGE_SIZE}.")
         if isinstance(self.page_number, bool) or not isinstance(self.page_number, int) or self.page_number < 1:
@@ -172,6 +176,11 @@ class ConversationQuery:
         wrapup_filter = self._wrapup_filter()
         if wrapup_filter:
             segment_filters.append(wrapup_filter)
+        if self.acw_open:
+            # An agent leg whose wrap-up segment has not ended: after-call work under way.
+            segment_filters.append({"type": "and", "predicates": [
+                _predicate("purpose", "agent"), _predicate("segmentType", "wrapup"),
+                _predicate("segmentEnd", operator="notExists")]})  # fmt: skip
         if conversation_filters:
             body["conversationFilters"] = conversation_filters
         if segment_filters:
@@ -212,6 +221,8 @@ class ConversationQuery:
                 (getattr(sess, attribute) or "").lower() == wanted.lower() for sess in leg.sessions
             ):
                 return False
+        if self.acw_open and leg.leg_state != "acw":
+            return False
         return self._wrapup_matches(leg)
 
     def _wrapup_matches(self, leg: AnalyticsParticipant) -> bool:

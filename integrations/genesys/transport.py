@@ -1,10 +1,20 @@
 """HTTP to Genesys Cloud: authentication, timeouts, retries and pacing in one place (STYLE rule 9).
 
-Reads (GET, the analytics query POST) and the token request are retried on 429 (after
-``Retry-After``, else ``inin-ratelimit-reset``, else 3 s), 408/500/502/503/504 and network
-errors, with capped exponential backoff and jitter. Writes are never re-sent: a timeout after a
-write was sent surfaces as ``OutcomeUnknownError`` and the caller reads back. Any request gets
-one new token and one more try after a 401 (a 401 means it was not acted upon).
+Whether a failed attempt is sent again is decided in one place, ``Transport._may_resend``:
+
+* a request Genesys certainly did not act on may always be re-sent, whatever its method: a
+  429 (after the wait ``retry_after_seconds`` works out: ``Retry-After``, else
+  ``inin-ratelimit-reset``, else 3 s), or a connection that failed before anything was sent
+  (refused, DNS, connect timeout);
+* idempotent requests (GET and the like, the analytics query, the token request) are also
+  re-sent on 408/500/502/503/504 and on any network error, with capped exponential backoff
+  and jitter;
+* a write (PATCH, POST) whose outcome is unknown, a 5xx or a timeout or dropped connection
+  after it was sent, is never re-sent blindly: it surfaces (``ServerError``,
+  ``OutcomeUnknownError``) and the caller reads the state back.
+
+Every request, a write too, gets one new token and one more try after a 401 (a 401 means it
+was not acted upon). ``RetryPolicy.max_attempts`` and ``max_retry_after`` bound all of it.
 """
 
 from __future__ import annotations
@@ -32,22 +42,28 @@ from .errors import (
     RateLimitedError,
     error_from_response,
 )
-from .pacing import InProcessPacer, Pacer, RateLimitSnapshot
+from .pacing import DEFAULT_RETRY_AFTER, MAX_RETRY_AFTER, InProcessPacer, Pacer, RateLimitSnapshot, retry_after_seconds
 
 logger = logging.getLogger("integrations.genesys")
 
 USER_AGENT = "wrapup-portal-genesys-client/1.0"
+# RFC 9110 §9.2.2: sending these twice has the effect of sending them once.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How reads are retried; ``max_attempts`` counts the first try."""
+    """How failed attempts are sent again; ``max_attempts`` counts the first try.
+
+    ``retry_statuses`` are re-sent for idempotent requests; of them only 429 for writes.
+    ``default_retry_after`` and ``max_retry_after`` feed ``retry_after_seconds``.
+    """
 
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
-    default_retry_after: float = 3.0
-    max_retry_after: float = 120.0
+    default_retry_after: float = DEFAULT_RETRY_AFTER
+    max_retry_after: float = MAX_RETRY_AFTER
     retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -132,26 +148,42 @@ class Transport:
         token = self.tokens._token  # noqa: SLF001 - redact the live token from any message
         return (self._client_secret, token.value if token else "")
 
+    def _retry_after(self, resp: requests.Response, received_at: float) -> float | None:
+        """For a 429, the seconds to wait before sending it again (under this policy); else None."""
+        if resp.status_code != 429:
+            return None
+        return retry_after_seconds(
+            resp.headers, now=received_at, default=self.retry.default_retry_after, cap=self.retry.max_retry_after
+        )
+
     def _delay(self, attempt: int, error: GenesysError) -> float:
         """Seconds before the next attempt: what a 429 asked for, else capped backoff with jitter."""
-        if isinstance(error, RateLimitedError):
-            wait = error.retry_after if error.retry_after is not None else self.retry.default_retry_after
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
             # A little jitter so threads released together do not hit the new window at once.
-            return min(wait, self.retry.max_retry_after) + self.rng() * 0.1
+            return error.retry_after + self.rng() * 0.1
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (attempt - 1))
         return ceiling / 2 + self.rng() * ceiling / 2
 
-    def _may_retry(self, error: GenesysError, attempt: int) -> bool:
+    def _may_resend(self, error: GenesysError, attempt: int, *, idempotent: bool) -> bool:
+        """May this failed attempt be sent again? The one place that decides, for every request.
+
+        Only what Genesys certainly did not apply is re-sent when the request is not idempotent:
+        a 429, or a connection that failed before anything was sent (``_network_error`` keeps
+        ``OutcomeUnknownError`` for those that may have been sent). A 5xx or an unknown outcome
+        surfaces so the caller can read the state back instead of writing twice.
+        """
         if attempt >= self.retry.max_attempts:
             return False
         if isinstance(error, GenesysConnectionError):
-            return True
-        return error.status in self.retry.retry_statuses
+            return idempotent or not isinstance(error, OutcomeUnknownError)
+        if error.status not in self.retry.retry_statuses:
+            return False
+        return idempotent or error.status == 429
 
-    def _network_error(self, exc: requests.RequestException, method: str, path: str, *, write: bool) -> GenesysError:
+    def _network_error(self, exc: requests.RequestException, method: str, path: str, *, idempotent: bool) -> GenesysError:
         host = urlsplit(self.api_url if path.startswith("/api") else self.login_url).netloc
         kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
-        if write and not _was_not_sent(exc):
+        if not idempotent and not _was_not_sent(exc):
             return OutcomeUnknownError(
                 f"{method} {path} {kind} after it was sent to {host} ({type(exc).__name__}); "
                 "it may or may not have been applied: read the state back before trying again"
@@ -160,7 +192,7 @@ class Transport:
 
     # --- the token -------------------------------------------------------------------------
     def _fetch_token(self) -> tuple[str, float]:
-        """POST /oauth/token with client credentials; retried like a read, never on refusal."""
+        """POST /oauth/token with client credentials; re-sent like a read (it is idempotent), never on refusal."""
         url = f"{self.login_url}/oauth/token"
         attempt = 0
         while True:
@@ -176,17 +208,18 @@ class Transport:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                error: GenesysError = self._network_error(exc, "POST", "/oauth/token", write=False)
+                error: GenesysError = self._network_error(exc, "POST", "/oauth/token", idempotent=True)
             else:
                 if 200 <= resp.status_code < 300:
                     return self._parse_token(resp)
-                error = error_from_response(resp, secrets=(self._client_secret,))
+                retry_after = self._retry_after(resp, self.clock())
+                error = error_from_response(resp, secrets=(self._client_secret,), retry_after=retry_after)
                 if resp.status_code in (400, 401, 403):
                     raise BadClientCredentialsError(
                         f"Genesys Cloud refused the client credentials of client {self._client_id[:40]!r}: {error.message}",
                         status=error.status, code=error.code, correlation_id=error.correlation_id, body=error.body,
                     )  # fmt: skip
-            if not self._may_retry(error, attempt):
+            if not self._may_resend(error, attempt, idempotent=True):
                 raise error
             self.stats.add(retries=1, rate_limited=int(isinstance(error, RateLimitedError)))
             self.sleep(self._delay(attempt, error))
@@ -203,12 +236,21 @@ class Transport:
 
     # --- API requests ----------------------------------------------------------------------
     def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None, retry: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
         """Send ``method path``; returns the 2xx answer or raises the typed error.
 
-        ``retry=False`` marks a write: never re-sent, except once with a new token after a 401.
+        ``idempotent`` defaults from the method (GET, PUT, DELETE… yes; POST, PATCH no); pass
+        True for a POST that only reads (the analytics query). What is re-sent: ``_may_resend``.
         """
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         url = f"{self.api_url}{path}"  # always our own host: the bearer token never goes elsewhere
         attempt, reauthenticated = 0, False
         while True:
@@ -224,14 +266,16 @@ class Transport:
                     method, url, params=params, json=body, headers=headers, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                error = self._network_error(exc, method, path, write=not retry)
-                if not retry or not self._may_retry(error, attempt):
+                error = self._network_error(exc, method, path, idempotent=idempotent)
+                if not self._may_resend(error, attempt, idempotent=idempotent):
                     logger.warning("%s %s: %s", method, path, error)
                     raise error from None
                 self._before_retry(method, path, attempt, error)
                 continue
             received_at = self.clock()
-            snapshot = RateLimitSnapshot.from_headers(resp.status_code, resp.headers, sent_at=sent_at, received_at=received_at)
+            retry_after = self._retry_after(resp, received_at)  # one wait for the pacer and for us
+            snapshot = RateLimitSnapshot.from_headers(resp.status_code, resp.headers, sent_at=sent_at,
+                                                      received_at=received_at, retry_after=retry_after)  # fmt: skip
             self.pacer.observe(token.fingerprint, epoch, snapshot)
             correlation = resp.headers.get(CORRELATION_HEADER)
             logger.debug("← %s %s %d in %.0f ms, correlation id %s", method, path, resp.status_code,
@@ -239,16 +283,17 @@ class Transport:
             if 200 <= resp.status_code < 300:
                 return resp
             if resp.status_code == 401 and not reauthenticated:
-                # The token expired early or was revoked: one new token, one more try.
+                # The token expired early or was revoked: one new token, one more try (a write
+                # too: a 401 was not acted upon).
                 reauthenticated = True
                 attempt -= 1
                 self.stats.add(reauthentications=1)
                 self.tokens.invalidate(token)
                 continue
-            error = error_from_response(resp, secrets=self._secrets())
+            error = error_from_response(resp, secrets=self._secrets(), retry_after=retry_after)
             if resp.status_code == 429:
                 self.stats.add(rate_limited=1)
-            if not retry or not self._may_retry(error, attempt):
+            if not self._may_resend(error, attempt, idempotent=idempotent):
                 logger.warning("%s %s: %s", method, path, error)
                 raise error
             self._before_retry(method, path, attempt, error)

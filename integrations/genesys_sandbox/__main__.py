@@ -1,4 +1,4 @@
-"""``python -m integrations.genesys_sandbox [--port 8765] [--seed N] [--speed X] …``"""
+"""``python -m integrations.genesys_sandbox [--port 8765] [--login-port 8766] [--seed N] [--speed X] …``"""
 
 from __future__ import annotations
 

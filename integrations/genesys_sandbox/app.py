@@ -1,8 +1,9 @@
 """The sandbox application: state, knobs, and the request pipeline every answer goes through.
 
-Pipeline for Genesys paths: route → drop? → latency → bearer token (401) → per-token quota
-(429) → injected 5xx → handler. Every answer carries ``ININ-Correlation-Id`` and the
-``inin-ratelimit-*`` headers; control paths skip auth, quota and faults.
+Pipeline for Genesys paths: route → right host? (404 on the other host's listener) → drop? →
+latency → bearer token (401) → per-token quota (429) → injected 5xx → handler. Every answer
+carries ``ININ-Correlation-Id`` and the ``inin-ratelimit-*`` headers; control paths skip auth,
+quota and faults.
 """
 
 from __future__ import annotations
@@ -59,10 +60,13 @@ class SandboxApp:
         store = Store(org)
         factory = TrafficFactory(org, random.Random(f"traffic:{self.seed}"))
         generate_history(store, factory, self.org_spec, now)
-        simulator = Simulator(store, factory, self.clock, speed=self.speed, live=self.live)
+        # The knob is read at each sweep, so a change through /__sandbox/config applies at once.
+        simulator = Simulator(store, factory, self.clock, speed=self.speed, live=self.live,
+                              retention=lambda: self.config.history_hours * 3600.0)
         if self.live:
             simulator.warm_up()  # before events are wired: the warm-up is not news
         store.emit = self.webhook.submit
+        store.on_evict = lambda convs: self.telemetry.forget_conversations({conv.id for conv in convs})
         self.store, self.factory, self.simulator = store, factory, simulator
 
     # -- life cycle ---------------------------------------------------------------------
@@ -90,8 +94,13 @@ class SandboxApp:
                 self.simulator.start()
 
     # -- requests -----------------------------------------------------------------------
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response | None:
-        """Answer one request; ``None`` means: close the connection without answering."""
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes, *,
+               host: str | None = None) -> Response | None:
+        """Answer one request; ``None`` means: close the connection without answering.
+
+        ``host`` is the listener it came in on: ``"login"`` serves ``/oauth/*`` only, ``"api"``
+        everything else; ``None`` (in-process callers) serves all paths.
+        """
         started = time.monotonic()
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
@@ -99,6 +108,14 @@ class SandboxApp:
                       str(uuid.uuid4()))
         handler, params, kind = self.router.match(method, path)
         req.params = params
+        if host is not None and (kind == "oauth") != (host == "login"):
+            # The other host's path: Genesys's hosts do not serve each other's paths, so a
+            # client that mixes them up (a client secret sent to the API host) fails here.
+            self.telemetry.bump("requests")
+            response = self._error(req, ApiError(404))
+            response.headers["ININ-Correlation-Id"] = req.correlation_id
+            self._log(req, response.status, started)
+            return response
         if kind == "control":
             response = self._run(handler, req)
             response.headers["ININ-Correlation-Id"] = req.correlation_id

@@ -13,6 +13,7 @@ DEMO_CLIENT_ID = "wrapup-portal-demo"
 DEMO_CLIENT_SECRET = "wrapup-portal-demo-secret"
 DEMO_CLIENT_UUID = "c0ffee00-1234-4abc-9def-0123456789ab"  # the OAuth client's own id in tokens/me
 SCOPES = ["analytics:readonly", "conversations", "routing:readonly"]
+PRUNE_FLOOR = 1024  # tokens or quota windows held before expired ones are first dropped
 
 
 @dataclass
@@ -52,6 +53,7 @@ class TokenStore:
         self._tokens: dict[str, Token] = {}
         self._codes: dict[str, AuthCode] = {}
         self._refresh: dict[str, tuple[str, str]] = {}  # refresh token → (client id, user id)
+        self._prune_at = PRUNE_FLOOR
 
     @staticmethod
     def check_client(client_id: str | None, secret: str | None) -> bool:
@@ -65,6 +67,11 @@ class TokenStore:
         token = Token(value, hashlib.sha256(value.encode()).hexdigest()[:12], client_id, now, now + lifetime, user_id)
         with self._lock:
             self._tokens[value] = token
+            if len(self._tokens) >= self._prune_at:
+                # Expired tokens answer 401 bad.credentials exactly as unknown ones do, so they can
+                # go; pruning at doubling sizes keeps it cheap however many tokens a client asks for.
+                self._tokens = {v: t for v, t in self._tokens.items() if t.expires > now}
+                self._prune_at = max(PRUNE_FLOOR, 2 * len(self._tokens))
         return token
 
     def lookup(self, value: str) -> Token | None:
@@ -136,6 +143,7 @@ class RateLimiter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._windows: dict[str, Window] = {}
+        self._prune_at = PRUNE_FLOOR
 
     def hit(self, bucket: str, now: float, limit: int, window: float, *, count: bool = True) -> tuple[int, int, bool]:
         """Count one request. Returns (count in window, seconds until reset, over the limit)."""
@@ -143,6 +151,9 @@ class RateLimiter:
             current = self._windows.get(bucket)
             if current is None or now >= current.start + window:
                 current = self._windows[bucket] = Window(now)
+                if len(self._windows) >= self._prune_at:  # one bucket per token: drop the finished windows
+                    self._windows = {k: w for k, w in self._windows.items() if now < w.start + window or k == bucket}
+                    self._prune_at = max(PRUNE_FLOOR, 2 * len(self._windows))
             if count:
                 current.count += 1
             reset = max(1, math.ceil(current.start + window - now))

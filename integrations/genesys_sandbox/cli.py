@@ -22,7 +22,9 @@ def _int_range(value: str) -> tuple[int, int]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options: address, seed, speed, organisation size, and any knob."""
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="API host port (default 8765)")
+    parser.add_argument("--login-port", type=int, default=None,
+                        help="login host port, /oauth/* (default: --port + 1, i.e. 8766; a free port with --port 0)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--speed", type=float, default=1.0, help="simulated traffic speed factor")
     parser.add_argument("--no-live", dest="live", action="store_false", help="no simulated traffic")
@@ -52,8 +54,8 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
     org = OrgSpec(divisions=options["divisions"], queues=options["queues"], codes=options["codes"],
                   agents=options["agents"], days=options["days"], conversations=options.get("conversations"),
                   codes_per_queue=options.get("codes_per_queue") or (6, 12))
-    return SandboxServer(options["host"], options["port"], seed=options["seed"], speed=options["speed"],
-                         live=options["live"], config=config, org=org)
+    return SandboxServer(options["host"], options["port"], login_port=options.get("login_port"), seed=options["seed"],
+                         speed=options["speed"], live=options["live"], config=config, org=org)
 
 
 def banner(server: SandboxServer) -> str:
@@ -61,7 +63,8 @@ def banner(server: SandboxServer) -> str:
     from .auth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     app = server.app
-    return (f"Genesys sandbox on {server.url} (seed {app.seed}, speed {app.speed}, live {app.live}): "
+    return (f"Genesys sandbox: API {server.url}, login {server.login_url} "
+            f"(seed {app.seed}, speed {app.speed}, live {app.live}): "
             f"{len(app.store.org.queues)} queues, {len(app.store.org.codes)} codes, "
             f"{len(app.store.org.agents)} agents, {app.store.count()} conversations.\n"
             f"Client id {DEMO_CLIENT_ID}, secret {DEMO_CLIENT_SECRET}. Control: {server.url}/__sandbox/config")

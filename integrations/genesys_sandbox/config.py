@@ -38,6 +38,9 @@ class SandboxConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_format: str = "bare"
+    # Live and control-made conversations are forgotten this long after they end (0: never), so a
+    # demo left running for weeks stays bounded. The seeded history is kept: its size is fixed at start.
+    history_hours: float = 24.0
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial dict of knobs, all or nothing; raise ``KnobError`` on any bad one."""
@@ -60,8 +63,8 @@ class SandboxConfig:
             raise KnobError("rate_limit and rate_window_seconds must be positive")
         if self.token_lifetime_seconds < 1 or self.max_page_size < 1:
             raise KnobError("token_lifetime_seconds and max_page_size must be positive")
-        if self.latency_ms < 0 or self.analytics_delay_seconds < 0:
-            raise KnobError("latency_ms and analytics_delay_seconds cannot be negative")
+        if self.latency_ms < 0 or self.analytics_delay_seconds < 0 or self.history_hours < 0:
+            raise KnobError("latency_ms, analytics_delay_seconds and history_hours cannot be negative")
         if self.write_window not in WRITE_WINDOWS:
             raise KnobError(f"write_window must be one of {', '.join(WRITE_WINDOWS)}")
         if self.refusal not in REFUSALS:

@@ -54,7 +54,8 @@ def reset(app: SandboxApp, req: Request) -> Response:
 def stats(app: SandboxApp, req: Request) -> Response:
     """Counters, plus the number of conversations and the simulated time."""
     data = app.telemetry.snapshot()
-    data.update(conversations=app.store.count(), pending_timers=app.store.pending_timers(), now=iso(app.clock.now()))
+    data.update(conversations=app.store.count(), conversations_evicted=app.store.evicted,
+                pending_timers=app.store.pending_timers(), now=iso(app.clock.now()))
     return Response(200, data)
 
 

@@ -2,13 +2,15 @@
 
 ``tick(now)`` replays every arrival and timer due up to ``now`` in time order, so the same
 code runs from the background thread (live mode), from a clock advance (tests), and for
-the warm-up that puts agents in ACW the moment a demo starts.
+the warm-up that puts agents in ACW the moment a demo starts. Every few simulated minutes it
+also sweeps out conversations that ended longer ago than the retention (``history_hours``).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 
 from .clock import Clock
 from .lifecycle import disconnect_leg, end_acw, end_customer, process_timer, save_code
@@ -19,13 +21,17 @@ from .traffic import TrafficFactory
 TICK_SECONDS = 0.2
 WARM_UP_SECONDS = 900.0
 TRANSFER_RATE = 0.15
+SWEEP_SECONDS = 300.0  # simulated time between two eviction sweeps
 
 
 class Simulator:
     """Drives conversations along the state machine; only the live mode creates new ones."""
 
-    def __init__(self, store: Store, factory: TrafficFactory, clock: Clock, *, speed: float, live: bool) -> None:
+    def __init__(self, store: Store, factory: TrafficFactory, clock: Clock, *, speed: float, live: bool,
+                 retention: Callable[[], float] = lambda: 0.0) -> None:
         self.store, self.factory, self.clock = store, factory, clock
+        self.retention = retention  # seconds an ended conversation is kept (0: for ever), read at each sweep
+        self.next_sweep = clock.now() + SWEEP_SECONDS
         self.speed = max(0.01, speed)
         self.live = live
         self.rng = random.Random(factory.rng.random())
@@ -76,14 +82,26 @@ class Simulator:
                 due = store.next_due()
                 arrival = self.next_arrival if self.live else None
                 if (due is None or due > now) and (arrival is None or arrival > now):
+                    self._sweep(now)
                     return
                 if arrival is not None and (due is None or arrival <= due):
                     self._arrive(arrival)
                     self.next_arrival = arrival + self.rng.expovariate(self.rate * self.speed)
+                    self._sweep(arrival)
                     continue
                 popped = store.pop_due(now)
                 if popped is not None:
                     self._fire(*popped)
+                    self._sweep(popped[3])
+
+    def _sweep(self, t: float) -> None:
+        # Also inside a long clock advance, so that a jump of days never holds them all at once.
+        if t < self.next_sweep:
+            return
+        self.next_sweep = t + SWEEP_SECONDS
+        keep = self.retention()
+        if keep > 0:
+            self.store.evict_ended_before(t - keep)
 
     # -- events -----------------------------------------------------------------------
     def register(self, leg: Leg) -> None:

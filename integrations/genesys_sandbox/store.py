@@ -4,6 +4,10 @@ One re-entrant lock guards everything. Handlers hold it only while they read or 
 state; rendering JSON of a page happens under it too, which is cheap because pages are
 small. Conversations are indexed by start time (sorted lists + bisect) so that analytics
 intervals touch only the conversations they can match, even with 100k loaded.
+
+Live and control-made conversations are evicted some time after they end
+(``evict_ended_before``); the seeded history never is, so memory stays bounded by the
+history's size plus the retention's worth of traffic.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from .model import Conversation
 from .orggen import Org
 
 Emitter = Callable[[str, dict[str, Any]], None]
+EvictionHook = Callable[[list[Conversation]], None]
 
 
 class Store:
@@ -32,13 +37,19 @@ class Store:
         self._ids: list[str] = []
         self._timers: list[tuple[float, int, str, str, str]] = []
         self._seq = itertools.count()
+        # (start, id) of the conversations that may be evicted (not seeded history), by start.
+        self._evictable: list[tuple[float, str]] = []
+        self.evicted = 0
         self.emit: Emitter = lambda topic, payload: None
+        self.on_evict: EvictionHook = lambda convs: None
 
     # -- conversations -------------------------------------------------------------------
     def add(self, conv: Conversation) -> None:
         """Index a conversation by id and start time."""
         with self.lock:
             self.conversations[conv.id] = conv
+            if conv.origin != "history":
+                self._track(conv)
             if not self._starts or conv.start >= self._starts[-1]:
                 self._starts.append(conv.start)
                 self._ids.append(conv.id)
@@ -50,12 +61,14 @@ class Store:
     def add_sorted_bulk(self, convs: list[Conversation]) -> None:
         """Load many conversations already sorted by start (history generation)."""
         with self.lock:
-            for conv in convs:
-                self.conversations[conv.id] = conv
             if self._starts and convs and convs[0].start < self._starts[-1]:
                 for conv in convs:
                     self.add(conv)
                 return
+            for conv in convs:
+                self.conversations[conv.id] = conv
+                if conv.origin != "history":
+                    self._track(conv)
             self._starts.extend(c.start for c in convs)
             self._ids.extend(c.id for c in convs)
 
@@ -74,6 +87,51 @@ class Store:
     def count(self) -> int:
         """Number of conversations held."""
         return len(self.conversations)
+
+    def evict_ended_before(self, cutoff: float) -> int:
+        """Forget live and control-made conversations that ended before ``cutoff``; how many went.
+
+        Seeded history and conversations still going are kept. Both indexes lose the same ids,
+        so ``get`` answers None and ``started_between`` skips them: the API then answers 404 and
+        analytics no longer lists them.
+        """
+        with self.lock:
+            gone: list[Conversation] = []
+            kept: list[tuple[float, str]] = []
+            pending = self._evictable
+            # Nothing that started after the cutoff can have ended before it.
+            stop = bisect.bisect_left(pending, (cutoff, ""))
+            for item in pending[:stop]:
+                conv = self.conversations[item[1]]
+                if conv.end is not None and conv.end < cutoff:
+                    gone.append(conv)
+                else:
+                    kept.append(item)  # still going: never evicted
+            if not gone:
+                return 0
+            self._evictable[:stop] = kept
+            self._unindex(gone)
+            self.evicted += len(gone)
+            self.on_evict(gone)
+            return len(gone)
+
+    def _track(self, conv: Conversation) -> None:
+        item = (conv.start, conv.id)
+        if not self._evictable or item >= self._evictable[-1]:
+            self._evictable.append(item)
+        else:  # a back-dated control-made conversation, or a live one queued a little longer
+            bisect.insort(self._evictable, item)
+
+    def _unindex(self, gone: list[Conversation]) -> None:
+        ids = {conv.id for conv in gone}
+        for cid in ids:
+            del self.conversations[cid]
+        # Only the stretch of the start index between the oldest and newest evicted start changes.
+        lo = bisect.bisect_left(self._starts, min(conv.start for conv in gone))
+        hi = bisect.bisect_right(self._starts, max(conv.start for conv in gone))
+        pairs = [(start, cid) for start, cid in zip(self._starts[lo:hi], self._ids[lo:hi]) if cid not in ids]
+        self._starts[lo:hi] = [start for start, _ in pairs]
+        self._ids[lo:hi] = [cid for _, cid in pairs]
 
     # -- timers --------------------------------------------------------------------------
     def schedule(self, due: float, kind: str, conversation_id: str, participant_id: str = "") -> None:

@@ -36,6 +36,13 @@ class Telemetry:
         with self._lock:
             (self._writes if accepted else self._refused)[key] += 1
 
+    def forget_conversations(self, conversation_ids: set[str]) -> None:
+        """Drop the write counts of conversations the store has evicted (they would grow for ever)."""
+        with self._lock:
+            for counter in (self._writes, self._refused):
+                for key in [k for k in counter if k.partition("/")[0] in conversation_ids]:
+                    del counter[key]
+
     def record(self, entry: dict[str, Any]) -> None:
         """Append to the request log (never headers or bodies, so never a secret)."""
         with self._lock:

@@ -2,7 +2,8 @@
 payload) or an EventBridge API destination (envelope, §7) would POST them.
 
 Deliveries run in one background thread, in order, with a few quick retries. Every event
-is also kept in a bounded log (``GET /__sandbox/events``), webhook or not.
+is also kept in a bounded log (``GET /__sandbox/events``), webhook or not. At most
+``MAX_PENDING`` deliveries wait: a receiver that hangs must not make the sandbox grow for ever.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 SECRET_HEADER = "X-Wrapup-Webhook-Secret"
 TOPIC_HEADER = "X-Wrapup-Event-Topic"
 RETRY_DELAYS = (0.2, 0.5)
+MAX_PENDING = 5000
 
 
 def eventbridge_envelope(topic: str, payload: dict[str, Any], org_id: str) -> dict[str, Any]:
@@ -45,10 +47,11 @@ class WebhookSender:
 
     def __init__(self, app: SandboxApp) -> None:
         self.app = app
-        self._queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]]] = queue.Queue(maxsize=MAX_PENDING)
         self.log: deque[dict[str, Any]] = deque(maxlen=5000)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def submit(self, suffix: str, payload: dict[str, Any]) -> None:
         """Called by the state machine (store lock held): record, and queue a delivery."""
@@ -61,19 +64,25 @@ class WebhookSender:
             body = (payload if cfg.webhook_format == "bare"
                     else eventbridge_envelope(topic, payload, self.app.store.org.id))
             entry["url"] = cfg.webhook_url
-            self._queue.put((entry, {"url": cfg.webhook_url, "secret": cfg.webhook_secret, "body": body,
-                                     "topic": topic}))
+            try:
+                self._queue.put_nowait((entry, {"url": cfg.webhook_url, "secret": cfg.webhook_secret,
+                                                "body": body, "topic": topic}))
+            except queue.Full:  # never block the simulator: the event is logged as not delivered
+                entry.update(delivered=False, status=None)
+                self.app.telemetry.bump("webhooks_failed")
 
     def start(self) -> None:
         """Start the delivery thread."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="sandbox-webhook", daemon=True)
+            self._stopping = threading.Event()  # one per thread: a late one never resumes
+            self._thread = threading.Thread(target=self._run, args=(self._stopping,), name="sandbox-webhook",
+                                            daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
         """Stop after the current delivery."""
         if self._thread is not None:
-            self._queue.put(None)
+            self._stopping.set()
             self._thread.join(timeout=2)
             self._thread = None
 
@@ -88,12 +97,12 @@ class WebhookSender:
         with self._lock:
             self.log.clear()
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            entry, job = item
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                entry, job = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
             status = self._deliver(job)
             entry.update(delivered=status is not None and 200 <= status < 300, status=status)
             self.app.telemetry.bump("webhooks_delivered" if entry["delivered"] else "webhooks_failed")

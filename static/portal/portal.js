@@ -23,3 +23,29 @@ window.addEventListener("pageshow", function (event) {
     form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
   });
 });
+
+// Times are shown in the browser's time zone: tell the server which one (a cookie it reads).
+(function () {
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("portal_tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "portal_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* an old browser: the portal's default zone applies */ }
+})();
+
+// Countdowns on the live board: elements with data-deadline (ISO time) show the time left.
+function portalCountdowns() {
+  var now = Date.now();
+  document.querySelectorAll("[data-deadline]").forEach(function (el) {
+    var left = Math.round((Date.parse(el.dataset.deadline) - now) / 1000);
+    if (isNaN(left)) return;
+    if (left <= 0) { el.textContent = "timing out"; el.classList.add("late"); return; }
+    var m = Math.floor(left / 60), s = left % 60;
+    el.textContent = m + ":" + (s < 10 ? "0" : "") + s + " left";
+    el.classList.toggle("soon", left < 30);
+  });
+}
+setInterval(portalCountdowns, 1000);
+document.addEventListener("DOMContentLoaded", portalCountdowns);
+document.addEventListener("htmx:afterSwap", portalCountdowns);

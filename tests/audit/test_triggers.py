@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from wrapup_portal.audit.models import Action, AuditEvent
+from wrapup_portal.audit.models import Action, AuditCheckpoint, AuditEvent
 from wrapup_portal.audit.services import Actor, audit_record, audit_checkpoint_record
-from wrapup_portal.audit.triggers import REFUSED
+from wrapup_portal.audit.triggers import APPEND_ONLY_TABLES, REFUSED
 
 STATEMENTS = {
     "update": "UPDATE audit_auditevent SET reason = 'rewritten' WHERE sequence = 1",
@@ -46,3 +46,24 @@ def test_inserting_stays_allowed() -> None:
     for _ in range(3):
         audit_record(action=Action.SIGN_IN, actor=Actor.system("x"))
     assert AuditEvent.objects.count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's; SQLite has no TRUNCATE statement")
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_truncate_is_refused_on_postgresql(table: str) -> None:
+    audit_record(action=Action.SIGN_IN, actor=Actor.system("x"))
+    audit_checkpoint_record()
+    # A refused statement aborts a PostgreSQL transaction: the savepoint keeps the test's transaction usable.
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert (AuditEvent.objects.count(), AuditCheckpoint.objects.count()) == (2, 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's; SQLite has no TRUNCATE statement")
+def test_truncate_of_empty_audit_tables_is_let_through_for_the_test_flush() -> None:
+    # Nothing to lose; it is what Django's flush does once tests/audit/fixtures.py emptied them.
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(APPEND_ONLY_TABLES)}")
+    assert not AuditEvent.objects.exists()

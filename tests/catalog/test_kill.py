@@ -36,7 +36,7 @@ def test_killed_sync_keeps_the_lock_changes_nothing_and_the_next_run_recovers(sa
     db = tmp_path / "portal.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GENESYS_", "DATABASE_URL"))}
     env.update(DJANGO_SETTINGS_MODULE="wrapup_portal.settings", DJANGO_SECRET_KEY="kill-test", DATABASE_URL=f"sqlite:///{db}",
-               GENESYS_API_URL=sandbox.url, GENESYS_LOGIN_URL=sandbox.url, GENESYS_CLIENT_ID=sandbox.client_id,
+               GENESYS_API_URL=sandbox.url, GENESYS_LOGIN_URL=sandbox.login_url, GENESYS_CLIENT_ID=sandbox.client_id,
                GENESYS_CLIENT_SECRET=sandbox.client_secret, PORTAL_LOG_LEVEL="WARNING")
     assert manage(env, "migrate").returncode == 0
 

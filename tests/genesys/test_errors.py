@@ -16,7 +16,7 @@ from integrations.genesys import (
     ServerError,
     error_from_response,
 )
-from integrations.genesys.errors import parse_retry_after, redact
+from integrations.genesys.errors import redact
 
 from .fakes import error_body, response
 
@@ -69,11 +69,17 @@ def test_rate_limited_carries_retry_after() -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "expected"),
-    [({"Retry-After": "2.5"}, 2.5), ({"inin-ratelimit-reset": "7"}, 7.0), ({"Retry-After": "soon", "inin-ratelimit-reset": "4"}, 4.0), ({}, None)],
+    ("headers", "expected"), [({"inin-ratelimit-reset": "7"}, 7.0), ({"Retry-After": "soon"}, 3.0), ({}, 3.0)]
 )
-def test_retry_after_falls_back_to_the_reset_header(headers: dict[str, str], expected: float | None) -> None:
-    assert parse_retry_after(headers) == expected
+def test_rate_limited_always_says_how_long_to_wait(headers: dict[str, str], expected: float) -> None:
+    # The wait comes from retry_after_seconds (its precedence is tested in test_pacing.py).
+    error = error_from_response(response(429, error_body(429, "too.many.requests"), headers=headers))
+    assert isinstance(error, RateLimitedError) and error.retry_after == expected
+
+
+def test_rate_limited_takes_the_wait_its_caller_worked_out() -> None:
+    resp = response(429, error_body(429, "too.many.requests"), headers={"Retry-After": "30"})
+    assert error_from_response(resp, retry_after=12.0).retry_after == 12.0  # type: ignore[attr-defined]
 
 
 def test_html_proxy_page_is_a_typed_error_with_its_title_only() -> None:

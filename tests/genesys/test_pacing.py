@@ -1,11 +1,15 @@
-"""The pacer's decisions, on a fake clock: burst, spread, hold until reset, 429, stale answers."""
+"""The pacer's decisions, on a fake clock: burst, spread, hold until reset, 429, stale answers; the 429 wait."""
 
 from __future__ import annotations
 
 import threading
+from email.utils import formatdate
+
+import pytest
+from requests.structures import CaseInsensitiveDict
 
 from integrations.genesys import InProcessPacer, PacingPolicy, PacingState, RateLimitSnapshot
-from integrations.genesys.pacing import apply, decide
+from integrations.genesys.pacing import apply, decide, retry_after_seconds
 
 from .fakes import FakeClock
 
@@ -59,6 +63,47 @@ def test_429_holds_everyone_until_retry_after() -> None:
     assert state.window_end == 11.0 and state.count == 10 and state.rate_limited == 1
     wait, booked = decide(state, 4.0, POLICY)
     assert not booked and wait > 7
+
+
+NOW = 1_750_000_000.0  # any wall-clock moment: an HTTP-date Retry-After is measured from it
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "7", "inin-ratelimit-reset": "30"}, 7.0),  # Retry-After first
+        ({"retry-after": "2.5"}, 2.5),  # header names are case-insensitive, seconds may be fractional
+        ({"Retry-After": "0", "inin-ratelimit-reset": "30"}, 0.0),  # zero is an answer, not a missing header
+        ({"Retry-After": formatdate(NOW + 42, usegmt=True), "inin-ratelimit-reset": "30"}, 42.0),  # an HTTP-date
+        ({"Retry-After": formatdate(NOW - 60, usegmt=True)}, 0.0),  # a date already past: no wait
+        ({"Retry-After": "soon", "inin-ratelimit-reset": "4"}, 4.0),  # unparseable: the reset header
+        ({"Retry-After": "-1", "inin-ratelimit-reset": "4"}, 4.0),  # negative: not trusted
+        ({"inin-ratelimit-reset": "9"}, 9.0),  # no Retry-After: the reset header
+        ({"inin-ratelimit-reset": "nan"}, 3.0),  # nothing usable: the default, 3 s
+        ({}, 3.0),
+        ({"Retry-After": "600"}, 120.0),  # never more than the cap
+        ({"inin-ratelimit-reset": "3600"}, 120.0),
+    ],
+)
+def test_retry_after_seconds_precedence(headers: dict[str, str], expected: float) -> None:
+    assert retry_after_seconds(CaseInsensitiveDict(headers), now=NOW) == pytest.approx(expected)
+
+
+def test_retry_after_seconds_default_and_cap_are_the_callers() -> None:
+    assert retry_after_seconds({}, now=NOW, default=1.5) == 1.5
+    assert retry_after_seconds({"Retry-After": "600"}, now=NOW, cap=30.0) == 30.0
+    assert retry_after_seconds({"Retry-After": "10"}, now=NOW, cap=30.0) == 10.0
+
+
+def test_a_429_snapshot_holds_the_pacer_for_the_same_wait() -> None:
+    headers = CaseInsensitiveDict({"inin-ratelimit-allowed": "10", "inin-ratelimit-count": "11", "inin-ratelimit-reset": "5"})
+    snapshot = RateLimitSnapshot.from_headers(429, headers, sent_at=100.0, received_at=100.0)
+    assert snapshot.retry_after == 5.0  # no Retry-After: the reset header, as retry_after_seconds says
+    state = PacingState(allowed=10, count=3)
+    apply(state, 0, snapshot)
+    assert state.window_end == 105.0 and state.count == 10
+    ok = RateLimitSnapshot.from_headers(200, {"Retry-After": "9"}, sent_at=100.0, received_at=100.0)
+    assert ok.retry_after is None  # only a 429 asks for a wait
 
 
 def test_spent_budget_without_a_known_end_waits_briefly() -> None:

@@ -9,9 +9,15 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from integrations.genesys import AccessToken, GenesysClient
+from integrations.genesys import AccessToken, GenesysClient, GenesysConfigurationError
 from integrations.genesys.pacing import PacingState, RateLimitSnapshot
-from wrapup_portal.core.genesys import CachePacer, CacheTokenCache, get_genesys_client, reset_genesys_client
+from wrapup_portal.core.genesys import (
+    CachePacer,
+    CacheTokenCache,
+    build_genesys_client,
+    get_genesys_client,
+    reset_genesys_client,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +31,7 @@ def _fresh(db: Any) -> Any:
 def test_factory_reads_settings_and_reuses_one_client(settings: Any) -> None:
     settings.GENESYS_API_URL = "https://api.mypurecloud.ie"
     settings.GENESYS_LOGIN_URL = "https://login.mypurecloud.ie"
+    settings.GENESYS_CLIENT_ID, settings.GENESYS_CLIENT_SECRET = "client-id", "client-secret"
     settings.GENESYS_TIMEOUT_SECONDS = 4
     client = get_genesys_client()
     assert isinstance(client, GenesysClient) and client is get_genesys_client()
@@ -32,6 +39,24 @@ def test_factory_reads_settings_and_reuses_one_client(settings: Any) -> None:
     assert isinstance(client.pacer, CachePacer)
     settings.GENESYS_API_URL = "https://api.mypurecloud.de"  # a settings change gives a new client
     assert get_genesys_client().api_url == "https://api.mypurecloud.de"
+
+
+def test_factory_without_genesys_settings_names_what_to_set(settings: Any) -> None:
+    # What a production deployment without any GENESYS_* variable has: no default org at all.
+    settings.GENESYS_API_URL = settings.GENESYS_LOGIN_URL = ""
+    settings.GENESYS_CLIENT_ID = settings.GENESYS_CLIENT_SECRET = ""
+    with pytest.raises(GenesysConfigurationError) as caught:
+        get_genesys_client()
+    assert str(caught.value) == (
+        "Genesys not configured: set GENESYS_REGION (or GENESYS_API_URL) and GENESYS_CLIENT_ID/GENESYS_CLIENT_SECRET"
+    )
+
+
+def test_factory_with_a_url_but_no_credentials_names_the_missing_ones(settings: Any) -> None:
+    settings.GENESYS_API_URL, settings.GENESYS_LOGIN_URL = "https://api.mypurecloud.ie", "https://login.mypurecloud.ie"
+    settings.GENESYS_CLIENT_ID, settings.GENESYS_CLIENT_SECRET = "client-id", ""
+    with pytest.raises(GenesysConfigurationError, match=r"^Genesys not configured: set GENESYS_CLIENT_SECRET$"):
+        build_genesys_client()
 
 
 def test_token_cache_round_trip_and_forget() -> None:
@@ -61,7 +86,7 @@ def test_two_processes_share_the_token_and_the_quota(sandbox: Any) -> None:
 
     def worker_client() -> GenesysClient:
         return GenesysClient(client_id=sandbox.client_id, client_secret=sandbox.client_secret, api_url=sandbox.url,
-                             login_url=sandbox.url, pacer=CachePacer(), token_cache=CacheTokenCache("genesys:token:t"))  # fmt: skip
+                             login_url=sandbox.login_url, pacer=CachePacer(), token_cache=CacheTokenCache("genesys:token:t"))  # fmt: skip
 
     first, second = worker_client(), worker_client()
     first.token_info()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.genesys import ALL_REGIONS, GenesysClient, UnknownRegionError, resolve_region
+from integrations.genesys import ALL_REGIONS, GenesysClient, GenesysConfigurationError, UnknownRegionError, resolve_region
 
 # genesys-api.md §2, verbatim.
 REFERENCE = {
@@ -40,3 +40,16 @@ def test_unknown_region_is_a_typed_error(value: str) -> None:
         GenesysClient.for_region(value, "id", "secret")
     assert isinstance(caught.value, ValueError)
     assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("api_url", "login_url"), [
+    ("https://api.mypurecloud.ie", "https://api.mypurecloud.ie"),
+    ("https://api.mypurecloud.ie", "https://API.mypurecloud.ie/"),
+    ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+])  # fmt: skip
+def test_a_login_url_on_the_api_host_is_refused(api_url: str, login_url: str) -> None:
+    # The token request carries the client secret: it must never go to the API host.
+    with pytest.raises(GenesysConfigurationError, match="same host") as caught:
+        GenesysClient(client_id="id", client_secret="very-secret", api_url=api_url, login_url=login_url)
+    assert "very-secret" not in str(caught.value)
+    GenesysClient(client_id="id", client_secret="s", api_url="http://127.0.0.1:8765", login_url="http://127.0.0.1:8766")

@@ -1,4 +1,4 @@
-"""Retries, backoff, Retry-After, re-authentication, writes never re-sent, secrets never shown."""
+"""Retries, backoff, Retry-After, re-authentication, writes re-sent only when not applied, secrets never shown."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from integrations.genesys import (
     GenesysConnectionError,
     OutcomeUnknownError,
     RateLimitedError,
+    RetryPolicy,
     ServerError,
 )
 
@@ -43,8 +44,6 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
     # rng fixed at 0.5: delay = ceiling * 0.75 with ceilings 0.5, 1, 2, 4 (cap 8)
     assert clock.sleeps == [0.375, 0.75, 1.5, 3.0]
     clock2 = FakeClock()
-    from integrations.genesys import RetryPolicy
-
     session2 = FakeSession(*[err(503)] * 8)
     with pytest.raises(ServerError):
         make_client(session2, clock2, retry=RetryPolicy(max_attempts=8, backoff_cap=2.0)).get_conversation(CID)
@@ -96,33 +95,71 @@ def test_analytics_query_is_a_read_and_is_retried() -> None:
 
 # --- writes -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("answer", [err(500), err(502), err(503), err(429, **{"Retry-After": "1"})])
-def test_write_is_never_retried(answer: requests.Response) -> None:
-    session = FakeSession(answer, response(202))
-    client = make_client(session)
-    with pytest.raises((ServerError, RateLimitedError)):
+@pytest.mark.parametrize(
+    ("headers", "waited"), [({"Retry-After": "7", "inin-ratelimit-reset": "30"}, 7.0), ({"inin-ratelimit-reset": "4"}, 4.0)]
+)
+def test_write_answered_429_waits_and_is_sent_again(headers: dict[str, str], waited: float) -> None:
+    clock = FakeClock()
+    session = FakeSession(err(429, "too.many.requests", **headers), response(202))
+    client = make_client(session, clock)
+    client.set_participant_wrapup(CID, PID, code_id=CODE)  # a 429 was not applied: safe to send again
+    assert [c[0] for c in session.calls] == ["PATCH", "PATCH"]
+    assert session.calls[0][2]["json"] == session.calls[1][2]["json"] == {"wrapup": {"code": CODE}}
+    assert clock.sleeps == [pytest.approx(waited + 0.05)]  # the wait it asked for, plus jitter (rng 0.5)
+    assert client.stats.rate_limited == 1 and client.stats.retries == 1
+
+
+def test_write_rate_limited_every_time_gives_up_after_max_attempts_and_max_wait() -> None:
+    clock = FakeClock()
+    session = FakeSession(*[err(429, "too.many.requests", **{"Retry-After": "600"})] * 3, response(202))
+    client = make_client(session, clock, retry=RetryPolicy(max_attempts=3, max_retry_after=10.0))
+    with pytest.raises(RateLimitedError) as caught:
         client.set_participant_wrapup(CID, PID, code_id=CODE)
-    assert len(session.calls) == 1 and client.stats.retries == 0
+    assert len(session.calls) == 3 and caught.value.retry_after == 10.0
+    assert clock.sleeps == [pytest.approx(10.05)] * 2  # capped at max_retry_after, not the 600 s asked
 
 
-def test_write_read_timeout_is_outcome_unknown() -> None:
-    session = FakeSession(requests.ReadTimeout("read timed out"), response(202))
-    with pytest.raises(OutcomeUnknownError) as caught:
-        make_client(session).set_participant_wrapup(CID, PID, code_id=CODE)
-    assert "read the state back" in str(caught.value)
-    assert len(session.calls) == 1  # and nothing was re-sent
+@pytest.mark.parametrize(
+    ("answer", "raised"),
+    [
+        (err(500), ServerError),
+        (err(502), ServerError),
+        (err(503), ServerError),
+        (requests.ReadTimeout("read timed out"), OutcomeUnknownError),
+        (requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))"), OutcomeUnknownError),
+    ],
+)
+def test_write_with_an_unknown_outcome_is_sent_once(answer: object, raised: type[Exception]) -> None:
+    clock = FakeClock()
+    session = FakeSession(answer, response(202))
+    client = make_client(session, clock)
+    with pytest.raises(raised) as caught:
+        client.set_participant_wrapup(CID, PID, code_id=CODE)
+    assert type(caught.value) is raised
+    assert len(session.calls) == 1 and client.stats.retries == 0 and clock.sleeps == []  # nothing re-sent
+    if raised is OutcomeUnknownError:
+        assert "read the state back" in str(caught.value)
 
 
-def test_write_dropped_connection_is_outcome_unknown_but_refused_is_not() -> None:
-    dropped = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
-    session = FakeSession(dropped)
-    with pytest.raises(OutcomeUnknownError):
-        make_client(session).set_participant_wrapup(CID, PID, code_id=CODE)
+@pytest.mark.parametrize(
+    "never_sent",
+    [
+        requests.ConnectionError("HTTPConnectionPool: Max retries (Caused by NewConnectionError('Connection refused'))"),
+        requests.ConnectTimeout("connect timed out"),
+    ],
+)
+def test_write_whose_connection_failed_before_sending_is_sent_again(never_sent: Exception) -> None:
+    session = FakeSession(never_sent, response(202))
+    make_client(session).set_participant_wrapup(CID, PID, code_id=CODE)
+    assert [c[0] for c in session.calls] == ["PATCH", "PATCH"]
+
+
+def test_write_refused_every_time_surfaces_as_a_connection_error() -> None:
     refused = requests.ConnectionError("HTTPConnectionPool: Max retries (Caused by NewConnectionError('Connection refused'))")
-    session = FakeSession(refused)
+    session = FakeSession(*[refused] * 5)
     with pytest.raises(GenesysConnectionError) as caught:
         make_client(session).set_participant_wrapup(CID, PID, code_id=CODE)
-    assert not isinstance(caught.value, OutcomeUnknownError) and len(session.calls) == 1
+    assert not isinstance(caught.value, OutcomeUnknownError) and len(session.calls) == 5
 
 
 def test_write_gets_one_new_token_after_401() -> None:
@@ -222,8 +259,6 @@ def test_secrets_and_tokens_never_in_logs_or_messages(caplog: pytest.LogCaptureF
 
 
 def test_with_retry_shares_the_token_but_not_the_policy() -> None:
-    from integrations.genesys import RetryPolicy
-
     session = FakeSession(OK, err(503), err(503), OK)
     client = make_client(session)
     client.get_conversation(CID)
@@ -235,8 +270,6 @@ def test_with_retry_shares_the_token_but_not_the_policy() -> None:
 
 
 def test_with_retry_fetches_the_token_under_its_own_policy() -> None:
-    from integrations.genesys import RetryPolicy
-
     session = FakeSession(OK, tokens=[err(503), err(503), token_response()])
     fast = make_client(session).with_retry(RetryPolicy(max_attempts=1))
     with pytest.raises(ServerError):

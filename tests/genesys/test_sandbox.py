@@ -15,7 +15,6 @@ from integrations.genesys import (
     ConversationQuery,
     GenesysClient,
     OutcomeUnknownError,
-    RateLimitedError,
     RetryPolicy,
     ServerError,
 )
@@ -36,7 +35,7 @@ class NoPacing:
 def make(sandbox: Any, **kwargs: Any) -> GenesysClient:
     kwargs.setdefault("timeout", (2.0, 5.0))
     return GenesysClient(client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                         api_url=sandbox.url, login_url=sandbox.url, **kwargs)  # fmt: skip
+                         api_url=sandbox.url, login_url=sandbox.login_url, **kwargs)  # fmt: skip
 
 
 def api_log(sandbox: Any) -> list[dict[str, Any]]:
@@ -66,7 +65,7 @@ def test_auth_and_token_info(sandbox: Any) -> None:
 
 
 def test_wrong_secret_is_a_configuration_error(sandbox: Any) -> None:
-    client = GenesysClient(client_id=sandbox.client_id, client_secret="wrong-secret", api_url=sandbox.url, login_url=sandbox.url)
+    client = GenesysClient(client_id=sandbox.client_id, client_secret="wrong-secret", api_url=sandbox.url, login_url=sandbox.login_url)
     with pytest.raises(BadClientCredentialsError) as caught:
         client.token_info()
     assert "wrong-secret" not in str(caught.value)
@@ -133,7 +132,7 @@ def test_write_applies_and_reads_back(sandbox: Any, acw: tuple[str, str, list[st
     assert len(patches) == 1 and sum(sandbox.stats()["writes"].values()) == 1
 
 
-def test_failed_or_rate_limited_write_is_not_retried(sandbox: Any, acw: tuple[str, str, list[str]]) -> None:
+def test_failed_write_is_not_resent(sandbox: Any, acw: tuple[str, str, list[str]]) -> None:
     cid, pid, _ = acw
     client = make(sandbox)
     code = client.get_participant_wrapup_codes(cid, pid)[0].id
@@ -141,15 +140,25 @@ def test_failed_or_rate_limited_write_is_not_retried(sandbox: Any, acw: tuple[st
     with pytest.raises(ServerError):
         client.set_participant_wrapup(cid, pid, code_id=code)
     sandbox.configure(error_rate=0.0)
-    unpaced = make(sandbox, pacer=NoPacing())
-    unpaced.token_info()  # its token's bucket now holds one request…
-    sandbox.configure(rate_limit=1, rate_window_seconds=30)  # …which is the whole quota
-    with pytest.raises(RateLimitedError) as caught:
-        unpaced.set_participant_wrapup(cid, pid, code_id=code)
-    assert caught.value.retry_after and caught.value.retry_after > 0
-    assert [r["method"] for r in api_log(sandbox)].count("PATCH") == 2  # one per call, none re-sent
+    assert [r["method"] for r in api_log(sandbox)].count("PATCH") == 1  # a 5xx may have applied it: not re-sent
+    assert client.get_participant_wrapup(cid, pid) is None and sandbox.stats()["writes"] == {}
+
+
+def test_rate_limited_write_is_waited_out_and_applied_once(sandbox: Any, acw: tuple[str, str, list[str]]) -> None:
+    cid, pid, _ = acw
+    unpaced = make(sandbox, pacer=NoPacing())  # the pacer would hold the PATCH back; we want it to meet the 429
+    code = unpaced.get_participant_wrapup_codes(cid, pid)[0].id  # its token's bucket now holds one request…
+    sandbox.configure(rate_limit=1, rate_window_seconds=2)  # …which is the whole quota for 2 s
+    started = time.monotonic()
+    unpaced.set_participant_wrapup(cid, pid, code_id=code)
+    elapsed = time.monotonic() - started
+    patches = [r["status"] for r in api_log(sandbox) if r["method"] == "PATCH"]
+    assert patches == [429, 202] and unpaced.stats.rate_limited == 1
+    assert elapsed >= 1.0  # it waited the Retry-After (whole seconds until the window resets)
+    assert sandbox.stats()["writes"] == {f"{cid}/{pid}": 1}  # applied exactly once
     sandbox.configure(rate_limit=300)
-    assert client.get_participant_wrapup(cid, pid) is None  # and nothing was applied
+    wrapup = make(sandbox).get_participant_wrapup(cid, pid)
+    assert wrapup is not None and wrapup.code == code
 
 
 def test_dropped_write_is_outcome_unknown(sandbox: Any, acw: tuple[str, str, list[str]]) -> None:

@@ -17,9 +17,9 @@ REDIRECT = "http://127.0.0.1:8000/genesys/widget/callback"
 
 def sign_in(sandbox, agent, **params):
     query = {"client_id": sandbox.client_id, "redirect_uri": REDIRECT, "state": "xyz", **params}
-    page = requests.get(f"{sandbox.url}/oauth/authorize", params=query)
+    page = requests.get(f"{sandbox.login_url}/oauth/authorize", params=query)
     assert page.status_code == 200 and agent["email"] in page.text  # the sign-in form lists agents
-    answer = requests.post(f"{sandbox.url}/oauth/authorize", data={**query, "username": agent["email"]},
+    answer = requests.post(f"{sandbox.login_url}/oauth/authorize", data={**query, "username": agent["email"]},
                            allow_redirects=False)
     assert answer.status_code == 302
     return answer.headers["Location"]
@@ -50,27 +50,27 @@ def test_authorization_code_with_pkce(sandbox):
     code = parse_qs(urlsplit(location).query)["code"][0]
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
             "client_id": sandbox.client_id, "code_verifier": "wrong"}
-    refused = requests.post(f"{sandbox.url}/oauth/token", data=form)
+    refused = requests.post(f"{sandbox.login_url}/oauth/token", data=form)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     location = sign_in(sandbox, agent, response_type="code", code_challenge=challenge, code_challenge_method="S256")
     form["code"] = parse_qs(urlsplit(location).query)["code"][0]
     form["code_verifier"] = verifier
-    granted = requests.post(f"{sandbox.url}/oauth/token", data=form)
+    granted = requests.post(f"{sandbox.login_url}/oauth/token", data=form)
     assert granted.status_code == 200
     body = granted.json()
     assert {"access_token", "token_type", "expires_in", "refresh_token"} <= set(body)
     assert sandbox.api("GET", "/api/v2/users/me", token=body["access_token"]).json()["id"] == agent["id"]
-    assert requests.post(f"{sandbox.url}/oauth/token", data=form).status_code == 400  # codes are single use
-    refreshed = requests.post(f"{sandbox.url}/oauth/token", data={
+    assert requests.post(f"{sandbox.login_url}/oauth/token", data=form).status_code == 400  # codes are single use
+    refreshed = requests.post(f"{sandbox.login_url}/oauth/token", data={
         "grant_type": "refresh_token", "refresh_token": body["refresh_token"], "client_id": sandbox.client_id})
     assert refreshed.status_code == 200 and refreshed.json()["access_token"] != body["access_token"]
 
 
 def test_sign_in_errors(sandbox):
     base = {"client_id": sandbox.client_id, "redirect_uri": REDIRECT, "response_type": "token"}
-    assert requests.get(f"{sandbox.url}/oauth/authorize", params={**base, "client_id": "x"}).status_code == 400
-    assert requests.get(f"{sandbox.url}/oauth/authorize", params={**base, "response_type": "x"}).status_code == 400
-    unknown = requests.post(f"{sandbox.url}/oauth/authorize", data={**base, "username": "nobody@x"},
+    assert requests.get(f"{sandbox.login_url}/oauth/authorize", params={**base, "client_id": "x"}).status_code == 400
+    assert requests.get(f"{sandbox.login_url}/oauth/authorize", params={**base, "response_type": "x"}).status_code == 400
+    unknown = requests.post(f"{sandbox.login_url}/oauth/authorize", data={**base, "username": "nobody@x"},
                             allow_redirects=False)
     assert unknown.status_code == 400 and unknown.json()["error"] == "access_denied"
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_client_credentials_token_has_the_documented_keys(sandbox):
-    response = requests.post(f"{sandbox.url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
+    response = requests.post(f"{sandbox.login_url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
                              data={"grant_type": "client_credentials"})
     assert response.status_code == 200
     body = response.json()
@@ -24,7 +24,7 @@ def test_client_credentials_token_has_the_documented_keys(sandbox):
 
 @pytest.mark.parametrize("auth", [("wrapup-portal-demo", "wrong"), ("someone-else", "wrapup-portal-demo-secret"), None])
 def test_bad_client_credentials_get_an_oauth_error_not_an_error_body(sandbox, auth):
-    response = requests.post(f"{sandbox.url}/oauth/token", auth=auth, data={"grant_type": "client_credentials"})
+    response = requests.post(f"{sandbox.login_url}/oauth/token", auth=auth, data={"grant_type": "client_credentials"})
     assert response.status_code == 401
     body = response.json()
     assert body["error"] == "invalid_client" and body["description"]
@@ -33,7 +33,7 @@ def test_bad_client_credentials_get_an_oauth_error_not_an_error_body(sandbox, au
 
 
 def test_unsupported_grant_type_is_400(sandbox):
-    response = requests.post(f"{sandbox.url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
+    response = requests.post(f"{sandbox.login_url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
                              data={"grant_type": "password"})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
@@ -41,7 +41,7 @@ def test_unsupported_grant_type_is_400(sandbox):
 
 def test_token_lifetime_knob_sets_expires_in(sandbox):
     sandbox.configure(token_lifetime_seconds=300)
-    response = requests.post(f"{sandbox.url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
+    response = requests.post(f"{sandbox.login_url}/oauth/token", auth=(sandbox.client_id, sandbox.client_secret),
                              data={"grant_type": "client_credentials"})
     assert response.json()["expires_in"] == 300
 

@@ -28,7 +28,7 @@ def test_flags_size_the_org_and_set_knobs():
         assert server.config.rate_limit == 50 and server.config.write_window == "always"
         assert server.config.webhook_url == "http://127.0.0.1:1/hook" and server.config.webhook_secret == "s"
     finally:
-        server.httpd.server_close()
+        server.close()
 
 
 def test_bad_knob_is_refused():

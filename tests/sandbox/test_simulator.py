@@ -130,7 +130,7 @@ def test_live_simulator_keeps_people_in_acw_and_moves_them_on(live_sandbox):
     assert kinds == {"end", "acw"}
     codes = {e["payload"].get("wrapupCode") for e in events if e["topic"].endswith(".acw")}
     assert TIMEOUT_CODE in codes and len(codes - {TIMEOUT_CODE, None}) > 3  # timeouts and agents' own codes
-    token = requests.post(f"{url}/oauth/token", auth=("wrapup-portal-demo", "wrapup-portal-demo-secret"),
+    token = requests.post(f"{live_sandbox.login_url}/oauth/token", auth=("wrapup-portal-demo", "wrapup-portal-demo-secret"),
                           data={"grant_type": "client_credentials"}).json()["access_token"]
     first = in_acw[0]
     conv = requests.get(f"{url}/api/v2/conversations/{first['conversationId']}",

@@ -1,4 +1,4 @@
-"""Writes for accounts: demo users."""
+"""Writes for accounts: demo users and queue grants."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from django.http import HttpRequest
 
 from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD, perm, roles_sync
+from wrapup_portal.audit.models import Action
+from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.catalog.models import CodeGroup
 
 GRANT_NOT_A_LEAD = "Queues can only be granted to team leads; admins already act on every queue."
 GRANT_UNKNOWN_GROUP = "Unknown or removed code group(s): %(ids)s."
@@ -69,10 +72,6 @@ def queue_grants_set(
 
     `by` None: a command-line tool did it (recorded with the OS user).
     """
-    from wrapup_portal.audit.models import Action
-    from wrapup_portal.audit.services import Actor, audit_record
-    from wrapup_portal.catalog.models import CodeGroup
-
     if not lead.has_perm(perm("view_interactions")) or lead.has_perm(perm("all_queues")):
         raise ValidationError(GRANT_NOT_A_LEAD, code="not_a_lead")
     with transaction.atomic():
@@ -97,8 +96,6 @@ def queue_grants_set(
 
 def demo_grants_seed(*, queues: int = 2) -> list[str]:
     """Grant the demo team lead the first code groups, unless it has grants already."""
-    from wrapup_portal.catalog.models import CodeGroup
-
     lead = User.objects.get(username="lead")
     if QueueGrant.objects.filter(user=lead).exists():
         return list(QueueGrant.objects.filter(user=lead).values_list("code_group__name", flat=True))

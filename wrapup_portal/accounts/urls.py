@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from wrapup_portal.accounts import views
 from wrapup_portal.accounts.forms import SignInForm
 
 app_name = "accounts"
@@ -16,4 +17,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("grants/", views.grant_list, name="grants"),
+    path("grants/<int:user_id>/", views.grant_edit, name="grant"),
 ]

@@ -3,7 +3,8 @@
 An export is every event matching a filter up to the chain head at the moment it started,
 oldest first, one line per event with every hashed field plus `hash`. Its last line is the
 manifest: filter, row count, first and last sequence, head sequence and hash, the SHA-256 of
-every byte before the manifest line, and an HMAC signature over the manifest.
+every byte before the manifest line, and an HMAC signature over the manifest. CSV cells are
+spreadsheet-safe (`csv_cells`); the manifest states that rule and the check undoes it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from wrapup_portal.audit.chain import (
     ROW_FIELDS, canonical_extra, canonical_json, canonical_time, event_hash_from_mapping, format_time, row_json, sign, signature_ok,
 )
+from wrapup_portal.audit.csv_cells import CELL_ESCAPING, csv_cell_escape, csv_cell_unescape
 from wrapup_portal.audit.selectors import AuditFilter, audit_event_count, audit_event_get, audit_event_rows
 
 CSV_MANIFEST_PREFIX = "#manifest "
@@ -33,7 +35,10 @@ _TIME_AT, _EXTRA_AT = ROW_FIELDS.index("occurred_at"), ROW_FIELDS.index("extra")
 
 def _csv_chunks(rows: Iterator[tuple[Any, ...]], *, header: bool = True) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF (RFC 4180), not "\n": the writer quotes a cell only for the characters of its line
+    # terminator, so with "\n" a bare "\r" in a value went out unquoted and a spreadsheet read
+    # the rest of the value as a new row, whose first cell could be a formula.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         writer.writerow(ROW_FIELDS)
     batch: list[tuple[Any, ...]] = []
@@ -41,7 +46,7 @@ def _csv_chunks(rows: Iterator[tuple[Any, ...]], *, header: bool = True) -> Iter
         values = list(row)
         values[_TIME_AT] = canonical_time(values[_TIME_AT])
         values[_EXTRA_AT] = canonical_extra(values[_EXTRA_AT], stored_canonical=True)
-        writer.writerow(values)
+        writer.writerow(map(csv_cell_escape, values))
         batch.append(row)
         if len(batch) >= CHUNK_ROWS:
             yield buffer.getvalue(), batch
@@ -109,6 +114,8 @@ def export_stream(
         "generated_at": format_time(timezone.now()),
         "sha256": digest.hexdigest(),
     }
+    if fmt == "csv":
+        manifest["cell_escaping"] = CELL_ESCAPING
     manifest["signature"] = sign(manifest)
     if on_complete is not None:
         on_complete(manifest)
@@ -133,7 +140,7 @@ def _read_manifest(line: bytes) -> dict[str, Any]:
     return data.get("manifest", data)
 
 
-def _records(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
+def _records(path: Path, fmt: str, *, escaped: bool = False) -> Iterator[dict[str, Any]]:
     with path.open(newline="", encoding="utf-8") as handle:
         if fmt == "csv":
             reader = csv.reader(handle)
@@ -141,7 +148,9 @@ def _records(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
             for row in reader:
                 if row and row[0].startswith(CSV_MANIFEST_PREFIX.strip()):
                     return
-                record: dict[str, Any] = dict(zip(header or (), row))
+                # Hashes are of the stored values: undo the escaping the manifest states.
+                cells = map(csv_cell_unescape, row) if escaped else row
+                record: dict[str, Any] = dict(zip(header or (), cells))
                 record["sequence"] = int(record["sequence"])
                 record["extra"] = json.loads(record["extra"])
                 yield record
@@ -177,7 +186,7 @@ def export_file_check(path: Path, *, check_signature: bool = True, against_db: b
         if not signature_ok(unsigned, str(manifest.get("signature", ""))):
             result.fail("the manifest's signature is not this portal's (or the manifest was edited)")
     count, first, last = 0, None, 0
-    for record in _records(path, manifest.get("format", "csv")):
+    for record in _records(path, manifest.get("format", "csv"), escaped="cell_escaping" in manifest):
         seq = record["sequence"]
         if seq <= last:
             result.fail(f"#{seq} is out of order")

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET
 
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.audit.exports import CONTENT_TYPES, export_stream
+from wrapup_portal.audit.filters import remembered_filter
 from wrapup_portal.audit.forms import AuditFilterForm, ExportForm, filter_query
 from wrapup_portal.audit.selectors import EventPage, audit_chain_status, audit_event_get, audit_event_neighbours, audit_event_page, audit_export_manifest
 from wrapup_portal.audit.services import audit_export_complete, audit_export_start
 from wrapup_portal.audit.verification import audit_event_integrity
-from wrapup_portal.core.filters import remembered_filter
 
 FILTER_SESSION_KEY = "audit:filter"
 NO_MANIFEST = "Event #{sequence} is not a finished export, so it has no manifest."

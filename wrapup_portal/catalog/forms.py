@@ -23,10 +23,3 @@ class SyncedToggleForm(forms.Form):
 
 class DriftFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "All changes"), *SyncChange.Kind.choices], required=False)
-
-
-class GrantForm(forms.Form):
-    groups = forms.ModelMultipleChoiceField(
-        queryset=CodeGroup.objects.filter(removed_at__isnull=True).order_by("name"),
-        required=False, widget=forms.CheckboxSelectMultiple,
-    )

@@ -14,6 +14,4 @@ urlpatterns = [
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("drift/", views.drift, name="drift"),
-    path("grants/", views.grant_list, name="grants"),
-    path("grants/<int:user_id>/", views.grant_edit, name="grant"),
 ]

@@ -1,26 +1,23 @@
-"""Admin pages of the catalog: code groups, sync runs with live progress, drift, grants."""
+"""Admin pages of the catalog: code groups, sync runs with live progress, drift."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from wrapup_portal.accounts.roles import perm
-from wrapup_portal.accounts.selectors import team_lead_list
-from wrapup_portal.accounts.services import queue_grants_set
+from wrapup_portal.audit.filters import remembered_filter
 from wrapup_portal.catalog import selectors
-from wrapup_portal.catalog.forms import DriftFilterForm, GrantForm, GroupSearchForm, SyncedToggleForm
+from wrapup_portal.catalog.forms import DriftFilterForm, GroupSearchForm, SyncedToggleForm
 from wrapup_portal.catalog.models import CodeGroup, SyncRun
 from wrapup_portal.catalog.services import SYNC_ALREADY_RUNNING, code_group_set_synced, sync_run_request
-from wrapup_portal.core.filters import remembered_filter
 
 manage_catalog = permission_required(perm("manage_catalog"), raise_exception=True)
-manage_grants = permission_required(perm("manage_grants"), raise_exception=True)
 FILTER_SESSION_KEY = "catalog:groups:filter"
 
 
@@ -83,6 +80,10 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @manage_catalog
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SyncRun.objects.select_related("started_by"), pk=pk)
+    if request.htmx and run.status in {SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED}:
+        # The poll saw the run finish: htmx reloads the page (HX-Refresh), which shows the
+        # changes table outside the polled fragment, with no inline script in a template.
+        return HttpResponseClientRefresh()
     template = "catalog/run.html#progress" if request.htmx else "catalog/run.html"
     changes = Paginator(selectors.sync_change_list(run=run), 100).get_page(request.GET.get("page"))
     return render(request, template, {"run": run, "changes": changes})
@@ -99,25 +100,3 @@ def drift(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/drift.html", {"form": form, "run": run, "page": page,
                                                   "last_success": selectors.sync_run_last_success()})
 
-
-@require_GET
-@manage_grants
-def grant_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/grants.html", {"leads": team_lead_list()})
-
-
-@require_http_methods(["GET", "POST"])
-@manage_grants
-def grant_edit(request: HttpRequest, user_id: int) -> HttpResponse:
-    lead = get_object_or_404(team_lead_list(), pk=user_id)
-    form = GrantForm(request.POST or None, initial={"groups": [g.code_group for g in lead.queue_grants.all()]})
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = queue_grants_set(lead=lead, group_ids={g.pk for g in form.cleaned_data["groups"]},
-                                       by=request.user, request=request)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Queues of {lead.username} saved." if changed else "Nothing changed.")
-            return redirect("catalog:grants")
-    return render(request, "catalog/grant.html", {"lead": lead, "form": form})

@@ -28,11 +28,12 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError
 from django.dispatch import receiver
 
-from integrations.genesys import AccessToken, GenesysClient, PacingState, StatePacer
+from integrations.genesys import AccessToken, GenesysClient, GenesysConfigurationError, PacingState, StatePacer
 
 LOCK_TTL_SECONDS = 5  # a crashed holder blocks the others for at most this long
 LOCK_WAIT_SECONDS = 2.0  # after this, proceed unlocked: pacing is best effort, work is not
 STATE_TTL_SECONDS = 3600
+GENESYS_NOT_CONFIGURED = "Genesys not configured"
 
 logger = logging.getLogger("integrations.genesys")
 
@@ -116,8 +117,37 @@ class CacheTokenCache:
         cache.set(self.key, {"value": token.value, "expires_at": token.expires_at}, ttl)
 
 
+def genesys_missing_settings() -> list[str]:
+    """What is left to set before the portal can talk to Genesys (empty when configured).
+
+    Read from the current settings, not ``GENESYS_CONFIGURED`` (computed once at start-up), so
+    a test or a settings override sees its own values.
+    """
+    missing = []
+    if not settings.GENESYS_API_URL:
+        missing.append("GENESYS_REGION (or GENESYS_API_URL)")
+    elif not settings.GENESYS_LOGIN_URL:
+        missing.append("GENESYS_LOGIN_URL")
+    credentials = [name for name in ("GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET") if not getattr(settings, name)]
+    if credentials:
+        missing.append("/".join(credentials))
+    return missing
+
+
+def genesys_not_configured_message(missing: list[str]) -> str:
+    """``Genesys not configured: set …`` naming the variables in ``missing``."""
+    return f"{GENESYS_NOT_CONFIGURED}: set {' and '.join(missing)}"
+
+
 def build_genesys_client(*, share_across_processes: bool = True) -> GenesysClient:
-    """A new client from settings (``get_genesys_client`` keeps one per process)."""
+    """A new client from settings (``get_genesys_client`` keeps one per process).
+
+    Raises ``GenesysConfigurationError`` naming the variables to set when Genesys is not
+    configured: outside DEBUG there is no default organisation (no sandbox, no demo pair).
+    """
+    missing = genesys_missing_settings()
+    if missing:
+        raise GenesysConfigurationError(genesys_not_configured_message(missing))
     deployment = hashlib.sha256(f"{settings.GENESYS_API_URL}|{settings.GENESYS_CLIENT_ID}".encode()).hexdigest()[:16]
     extra: dict[str, Any] = {}
     if share_across_processes:
@@ -133,7 +163,10 @@ def build_genesys_client(*, share_across_processes: bool = True) -> GenesysClien
 
 
 def get_genesys_client() -> GenesysClient:
-    """The process's Genesys client: built on first use, then shared by every thread."""
+    """The process's Genesys client: built on first use, then shared by every thread.
+
+    ``GenesysConfigurationError`` (naming what to set) while Genesys is not configured.
+    """
     global _client
     if _client is None:
         with _client_lock:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+import zoneinfo
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -47,3 +50,29 @@ class HtmxSignInRedirectMiddleware:
         ):
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+TIME_ZONE_COOKIE = "portal_tz"
+
+
+class UserTimeZoneMiddleware:
+    """Show times in the browser's time zone: portal.js puts its IANA name in a cookie.
+
+    Times are stored and sent to Genesys in UTC; only display and form input use this zone.
+    An unknown or missing name falls back to PORTAL_TIME_ZONE.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = unquote(request.COOKIES.get(TIME_ZONE_COOKIE, ""))
+        try:
+            zone = zoneinfo.ZoneInfo(name) if name and len(name) < 64 else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

@@ -19,8 +19,10 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Overview", "core:home", None),
+    NavItem("Interactions", "interactions:search", "view_interactions"),
+    NavItem("Live board", "interactions:board", "view_interactions"),
     NavItem("Code catalog", "catalog:groups", "manage_catalog"),
-    NavItem("Queue grants", "catalog:grants", "manage_grants"),
+    NavItem("Queue grants", "accounts:grants", "manage_grants"),
     NavItem("System status", "core:status", "view_system"),
     NavItem("Audit log", "audit:list", "view_audit"),
 )

@@ -16,6 +16,8 @@ CLUSTER_HEARTBEAT = "qcluster"
 GENESYS_CHECK_CACHE_KEY = "health:genesys"
 # /healthz may be polled every few seconds; the token check costs one API call, so reuse it.
 GENESYS_CHECK_TTL_SECONDS = 60
+# A check's status as anonymous callers of /healthz see it.
+CHECK_STATES = {"ok": "up", "down": "down", "skipped": "skipped"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,12 @@ class Check:
     status: str  # "ok", "down" or "skipped"
     detail: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """``data`` as (label, text) pairs for the status page."""
+        return [(key.replace("_", " "), ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+                for key, value in self.data.items()]
 
 
 def database_check() -> Check:
@@ -48,25 +56,28 @@ def cluster_check() -> Check:
 
 
 def genesys_check(*, use_cache: bool = True) -> Check:
-    if not (settings.GENESYS_CLIENT_ID and settings.GENESYS_CLIENT_SECRET):
-        return Check("genesys", "skipped", "GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET are not set.")
-    if use_cache and (cached := cache.get(GENESYS_CHECK_CACHE_KEY)) is not None:
-        return Check(**cached)
     # Imported here: the client is only needed when the check actually runs.
     from integrations.genesys import GenesysError, RetryPolicy
-    from wrapup_portal.core.genesys import get_genesys_client
+    from wrapup_portal.core.genesys import genesys_missing_settings, genesys_not_configured_message, get_genesys_client
 
+    # Not configured is down, not skipped: a portal without Genesys cannot do its job, and a
+    # deployment that forgot its variables must not look healthy to its load balancer.
+    if missing := genesys_missing_settings():
+        return Check("genesys", "down", genesys_not_configured_message(missing), {"missing": missing})
+    if use_cache and (cached := cache.get(GENESYS_CHECK_CACHE_KEY)) is not None:
+        return Check(**cached)
+    hosts = {"api_url": settings.GENESYS_API_URL, "login_url": settings.GENESYS_LOGIN_URL}
     try:
         # One attempt: a health probe must answer quickly, not wait out retries.
         info = get_genesys_client().with_retry(RetryPolicy(max_attempts=1)).token_info()
     except GenesysError as exc:
-        check = Check("genesys", "down", str(exc), {"api_url": settings.GENESYS_API_URL})
+        check = Check("genesys", "down", str(exc), hosts)
     else:
         check = Check(
             "genesys",
             "ok",
             f"token valid for organization {info.organization_name}",
-            {"api_url": settings.GENESYS_API_URL, "organization": info.organization_name, "scopes": list(info.scopes)},
+            {**hosts, "organization": info.organization_name, "scopes": list(info.scopes)},
         )
     cache.set(GENESYS_CHECK_CACHE_KEY, asdict(check), GENESYS_CHECK_TTL_SECONDS)
     return check
@@ -100,3 +111,14 @@ def health_report(*, use_cache: bool = True) -> tuple[bool, list[Check]]:
     """Every check, and whether the portal as a whole is healthy (skipped checks do not count)."""
     checks = [database_check(), cluster_check(), genesys_check(use_cache=use_cache)]
     return all(check.status != "down" for check in checks), checks
+
+
+def health_summary(healthy: bool, checks: list[Check], *, detail: bool) -> dict[str, Any]:
+    """The /healthz body. Without ``detail`` only up/down per check: what a load balancer needs,
+    and nothing about the organisation, its scopes, its hosts or error texts for anonymous callers."""
+    body: dict[str, Any] = {"status": "ok" if healthy else "down"}
+    if detail:
+        body["checks"] = {c.name: {"status": c.status, "detail": c.detail, **c.data} for c in checks}
+    else:
+        body["checks"] = {c.name: CHECK_STATES.get(c.status, "down") for c in checks}
+    return body

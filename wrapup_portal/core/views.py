@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
-from wrapup_portal.core.selectors import health_report, schedule_list
+from wrapup_portal.core.selectors import health_report, health_summary, schedule_list
 
 
 @require_GET
@@ -24,8 +24,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    # Anyone may probe it (load balancers do), so only those who may see System status get the detail.
     healthy, checks = health_report()
-    body = {"status": "ok" if healthy else "down", "checks": {c.name: {"status": c.status, "detail": c.detail, **c.data} for c in checks}}
+    body = health_summary(healthy, checks, detail=request.user.has_perm(perm("view_system")))
     return JsonResponse(body, status=200 if healthy else 503)
 
 

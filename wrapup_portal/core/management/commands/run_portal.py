@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -40,7 +41,9 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands: dict[str, list[str]] = {}
         if settings.GENESYS_USES_SANDBOX and not options["no_sandbox"]:
-            commands["sandbox"] = [*manage, "run_sandbox", "--port", settings.SANDBOX_URL.rsplit(":", 1)[1]]
+            # The ports the web and cluster processes' settings point at: API and login host.
+            commands["sandbox"] = [*manage, "run_sandbox", "--port", str(urlsplit(settings.SANDBOX_URL).port),
+                                   "--login-port", str(urlsplit(settings.SANDBOX_LOGIN_URL).port)]
         commands["cluster"] = [*manage, "qcluster"]
         commands["web"] = [*manage, "runserver", options["addr"], "--noreload"]
 

@@ -1,4 +1,4 @@
-"""``manage.py run_sandbox [--port 8765] [--seed N] [--speed X] …``: the Genesys sandbox."""
+"""``manage.py run_sandbox [--port 8765] [--login-port 8766] [--seed N] [--speed X] …``: the Genesys sandbox."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from integrations.genesys_sandbox.cli import add_arguments, banner, build_server
 
 
 class Command(BaseCommand):
-    help = "Serve the local Genesys Cloud emulator (API, login host and /__sandbox control endpoint)."
+    help = "Serve the local Genesys Cloud emulator: the API host (with /__sandbox control) and the login host on the next port."
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_arguments(parser)

@@ -1,4 +1,8 @@
-"""Filters that remember themselves, for every list page."""
+"""Filters that remember themselves, for every list page.
+
+It lives in `audit`, the lowest app, so that every app with a list page (audit included) may
+import it without importing `core`, which sits above audit (README, "Architecture").
+"""
 
 from __future__ import annotations
 

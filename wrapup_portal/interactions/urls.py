@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from wrapup_portal.interactions import views
+
+app_name = "interactions"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export.csv", views.export, name="export"),
+    path("live/", views.board, name="board"),
+    path("<str:conversation_id>/", views.detail, name="detail"),
+]
