@@ -22,10 +22,13 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# `make run RUN_ARGS="--addr 127.0.0.1:8001"` passes options to run_portal. `exec`: run_portal is
+# make's own child, whatever RUN_ARGS holds, so a SIGTERM that make passes on reaches it (not a
+# shell in between): `kill <make pid>`, Ctrl-C and a group kill all stop every process.
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) run_portal
+	exec $(MANAGE) run_portal $(RUN_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("sandbox_load.py", "sandbox_memory.py", "client_soak.py", "catalog_sync.py", "audit_bench.py")
-WITH_DATABASE = {"catalog_sync.py", "audit_bench.py"}
+SCRIPTS = ("sandbox_load.py", "sandbox_memory.py", "client_soak.py", "catalog_sync.py", "interactions_bench.py",
+           "assignments_bench.py", "audit_bench.py")
+WITH_DATABASE = {"catalog_sync.py", "interactions_bench.py", "assignments_bench.py", "audit_bench.py"}
 
 
 def main() -> int:

@@ -9,7 +9,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
+from wrapup_portal.catalog.models import CodeGroup, SyncRun
+from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
+from wrapup_portal.core.genesys import build_genesys_client
 from wrapup_portal.core.genesys import reset_genesys_client
 
 pytest_plugins = ["tests.fixtures_sandbox", "tests.audit.fixtures"]
@@ -81,3 +85,21 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def catalog(db: None, genesys: Any) -> Any:
+    """The sandbox's queues and codes copied into the portal's catalog."""
+    request = sync_run_request(trigger=SyncRun.Trigger.CLI, by=None)
+    run = sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return genesys
+
+
+@pytest.fixture
+def grant() -> Callable[[User, list[str]], None]:
+    def give(user: User, queue_ids: list[str]) -> None:
+        for group in CodeGroup.objects.filter(queue_id__in=queue_ids):
+            QueueGrant.objects.create(user=user, code_group=group)
+
+    return give

@@ -42,7 +42,9 @@ PAGE_ACCESS: dict[str, Page] = {
     "audit:list": Page({COMPLIANCE}),
     "audit:detail": Page({COMPLIANCE}),  # /audit/1/: the sign-in of the test's own user
     "audit:export": Page({COMPLIANCE}),
-    "audit:manifest": Page({COMPLIANCE}),  # not an export: redirects to the event
+    "audit:manifest": Page({COMPLIANCE}, missing_object=True),  # not an export: a 404 that says so
+    "audit:verify": Page({COMPLIANCE}, method="post"),  # queues a verification: to its page
+    "audit:verification": Page({COMPLIANCE}, missing_object=True),  # /audit/verify/1/: a sign-in, no request
     "catalog:groups": Page({ADMIN}),
     "catalog:toggle": Page({ADMIN}, method="post"),
     "catalog:group": Page({ADMIN}, missing_object=True),
@@ -52,10 +54,22 @@ PAGE_ACCESS: dict[str, Page] = {
     "catalog:drift": Page({ADMIN}),
     "accounts:grants": Page({ADMIN}),
     "accounts:grant": Page({ADMIN}, missing_object=True),
+    "accounts:lockouts": Page({ADMIN}),
+    "accounts:unlock": Page({ADMIN}, method="post"),  # nothing chosen: back to the list
     "interactions:search": Page({TEAM_LEAD, ADMIN}),
     "interactions:export": Page({TEAM_LEAD, ADMIN}),
     "interactions:board": Page({TEAM_LEAD, ADMIN}),
     "interactions:detail": Page({TEAM_LEAD, ADMIN}, missing_object=True),  # "sample" is no conversation id
+    "assignments:list": Page({TEAM_LEAD, ADMIN}),
+    "assignments:detail": Page({TEAM_LEAD, ADMIN}, missing_object=True),
+    "assignments:cancel": Page({TEAM_LEAD, ADMIN}, method="post", missing_object=True),
+    "assignments:retry": Page({TEAM_LEAD, ADMIN}, method="post", missing_object=True),
+    "interactions:assign": Page({TEAM_LEAD, ADMIN}, method="post", missing_object=True),  # "sample" is no leg
+    "assignments:bulk_preview": Page({TEAM_LEAD, ADMIN}, method="post"),  # nothing selected: back to the search
+    "assignments:bulk_confirm": Page({TEAM_LEAD, ADMIN}, method="post"),
+    "assignments:upload": Page({TEAM_LEAD, ADMIN}),
+    "assignments:upload_confirm": Page({TEAM_LEAD, ADMIN}, method="post"),  # no upload kept: back to the form
+    "assignments:job": Page({TEAM_LEAD, ADMIN}, missing_object=True),
     # Old addresses of the queue grant pages: a redirect for anyone signed in; the target checks.
     "grants-moved": Page(ALL),
     "grant-moved": Page(ALL),
@@ -141,8 +155,8 @@ def test_each_role_may_use_exactly_its_pages(make_user, client_for, role: str, r
 @pytest.mark.django_db
 def test_navigation_shows_each_role_only_its_pages(make_user, client_for) -> None:
     expected = {
-        TEAM_LEAD: {"Overview", "Interactions", "Live board"},
-        ADMIN: {"Overview", "Interactions", "Live board", "Code catalog", "Queue grants", "System status"},
+        TEAM_LEAD: {"Overview", "Interactions", "Live board", "Assignments"},
+        ADMIN: {"Overview", "Interactions", "Live board", "Assignments", "Code catalog", "Queue grants", "System status"},
         COMPLIANCE: {"Overview", "Audit log"},
     }
     for role, labels in expected.items():
@@ -156,4 +170,4 @@ def test_user_without_a_role_sees_only_the_overview(make_user, client_for) -> No
     client = client_for(make_user("nobody"))
     assert client.get("/").status_code == 200
     assert client.get("/system/").status_code == 403
-    assert client.get("/admin/").status_code == 302  # not staff: sent to the admin sign-in
+    assert client.get("/admin/").status_code == 403  # signed in, not an admin: told so (no sign-in loop)

@@ -23,7 +23,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),  # shell: layout, navigation, health, error pages (a refusal is audited)
     ("catalog",),  # code groups, codes, sync runs
     ("accounts",),  # sign-in and queue grants, which point at catalog's code groups
-    ("interactions", "assignments"),
+    ("assignments",),  # the life cycle of a code written to a leg; its forms and pages
+    ("interactions",),  # search, detail, live board, with the assignment forms on them
 )
 
 # Modules that import nothing from the portal. Any module may import them, and doing so
@@ -37,6 +38,8 @@ LEAF_MODULES: dict[str, str] = {
 DEFERRED_IMPORTS: dict[tuple[str, str], str] = {
     ("accounts/apps.py", f"{PACKAGE}.accounts.signals"):
         "AppConfig.ready() connects the signal handlers once every model is loaded (Django's documented place)",
+    ("audit/apps.py", f"{PACKAGE}.audit.signals"):
+        "AppConfig.ready() connects the cluster-start handler once every model is loaded (Django's documented place)",
     ("core/selectors.py", f"{PACKAGE}.core.genesys"):
         "the health check builds the Genesys client only when it runs; same app, so no cycle can hide here",
 }

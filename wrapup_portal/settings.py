@@ -46,7 +46,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site: refuses signed-in users without admin rights (403).
+    "wrapup_portal.core.admin.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,8 +74,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wrapup_portal.core.middleware.UserTimeZoneMiddleware",
     "wrapup_portal.core.middleware.HtmxSignInRedirectMiddleware",
-    # Every view needs a signed-in user unless it is marked @login_not_required.
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every view needs a signed-in user unless it is marked @login_not_required; a form sent
+    # after the session expired returns to its page after sign-in, not to its POST-only action.
+    "wrapup_portal.core.middleware.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -121,6 +123,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "portal_cache",
+        # Django's default (300 entries, then cull a third, alphabetically first) would throw
+        # away the shared token and pacing state as soon as search pages fill it.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
     }
 }
 
@@ -138,6 +143,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# A stale or missing CSRF token: the portal's "form had expired" page, not Django's.
+CSRF_FAILURE_VIEW = "wrapup_portal.core.views.csrf_failure"
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", 8 * 3600))
 
 # Lockout: after AXES_FAILURE_LIMIT bad passwords for one username from one address,
@@ -179,8 +186,10 @@ Q_CLUSTER = {
 # --- Genesys Cloud --------------------------------------------------------------------------
 # The local sandbox, used only with DEBUG on and nothing else configured. Like Genesys it has
 # two hosts: the API on one port, the login host (/oauth/*) on the next.
-SANDBOX_URL = "http://127.0.0.1:8765"
-SANDBOX_LOGIN_URL = "http://127.0.0.1:8766"
+# PORTAL_SANDBOX_PORT moves both, e.g. for a second demo (or a test) beside the first.
+SANDBOX_PORT = int(os.environ.get("PORTAL_SANDBOX_PORT", 8765))
+SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+SANDBOX_LOGIN_URL = f"http://127.0.0.1:{SANDBOX_PORT + 1}"
 SANDBOX_CLIENT_ID = "wrapup-portal-demo"
 SANDBOX_CLIENT_SECRET = "wrapup-portal-demo-secret"  # the local emulator's public demo pair
 
@@ -242,7 +251,7 @@ CATALOG_SYNC_MINUTES = int(os.environ.get("PORTAL_CATALOG_SYNC_MINUTES", 15))
 
 # --- Interactions ---------------------------------------------------------------------------
 # The longest range one search may cover. Genesys documents no limit for the details query
-# (genesys-api.md: UNVERIFIED); a month keeps a search to a bounded number of pages.
+# (docs/genesys-api.md: UNVERIFIED); a month keeps a search to a bounded number of pages.
 PORTAL_SEARCH_MAX_DAYS = int(os.environ.get("PORTAL_SEARCH_MAX_DAYS", 31))
 
 # --- Audit ----------------------------------------------------------------------------------
@@ -258,9 +267,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_one_line": {"()": "wrapup_portal.core.log.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed every django.* line a second time:
+        # everything goes to the root's one handler.
+        "django": {"handlers": [], "level": "INFO"},
+        # A refused request (403, 404, 405) is one WARNING line; it is audited already.
+        "django.request": {"filters": ["refusal_one_line"]},
+    },
 }
 
 # --- HTTPS, HSTS and cookies ----------------------------------------------------------------

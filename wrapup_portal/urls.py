@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
+    path("assignments/", include("wrapup_portal.assignments.urls")),
     path("audit/", include("wrapup_portal.audit.urls")),
     path("catalog/", include("wrapup_portal.catalog.urls")),
     path("interactions/", include("wrapup_portal.interactions.urls")),

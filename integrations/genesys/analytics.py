@@ -1,4 +1,4 @@
-"""Results of the analytics conversation details endpoints (genesys-api.md §5).
+"""Results of the analytics conversation details endpoints (docs/genesys-api.md §5).
 
 Analytics writes ``wrapUpCode`` (capital U) and puts either a wrap-up code id or a system
 literal such as ``ININ-WRAP-UP-TIMEOUT`` in it. The two are different things to the portal (a

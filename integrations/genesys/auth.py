@@ -1,6 +1,6 @@
 """The client-credentials token: one per client, shared by threads, renewed before it expires.
 
-Client credentials get no refresh token (genesys-api.md §1): the client fetches a new token at
+Client credentials get no refresh token (docs/genesys-api.md §1): the client fetches a new token at
 ~90 % of ``expires_in``, and once after a 401. ``TokenCache`` lets the processes of one
 deployment share the token as well (the portal keeps it in its cache), so they also share one
 quota bucket and can pace together.

@@ -1,4 +1,4 @@
-"""Frozen results of the Conversations API (genesys-api.md §4): conversation, participants, wrap-up.
+"""Frozen results of the Conversations API (docs/genesys-api.md §4): conversation, participants, wrap-up.
 
 The Conversations API writes ``wrapup.code`` (lower-case u); analytics writes ``wrapUpCode``
 (see ``analytics.py``). Unknown fields are ignored, ids and times are checked.

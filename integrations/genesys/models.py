@@ -1,6 +1,6 @@
 """Frozen results of the token, organisation and routing endpoints.
 
-Each class has a ``from_api`` that reads the API's camelCase JSON (genesys-api.md §1, §3):
+Each class has a ``from_api`` that reads the API's camelCase JSON (docs/genesys-api.md §1, §3):
 unknown fields are ignored, optional ones may be missing, ids and times are checked.
 """
 

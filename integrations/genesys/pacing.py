@@ -1,4 +1,4 @@
-"""Pacing under the Genesys quota, from the ``inin-ratelimit-*`` headers (genesys-api.md §6).
+"""Pacing under the Genesys quota, from the ``inin-ratelimit-*`` headers (docs/genesys-api.md §6).
 
 Genesys counts requests per token in fixed windows and tells every answer how many were used
 (``count``), how many are allowed (``allowed``) and how many seconds remain (``reset``). The
@@ -31,7 +31,7 @@ from typing import Any, Protocol
 UNKNOWN_WINDOW_WAIT = 1.0
 # Sleep a little past the computed reset so the first request lands in the new window.
 RESET_GUARD = 0.02
-# After a 429 that says nothing about when to come back (genesys-api.md §6: 3 s, as the SDKs do).
+# After a 429 that says nothing about when to come back (docs/genesys-api.md §6: 3 s, as the SDKs do).
 DEFAULT_RETRY_AFTER = 3.0
 # Never wait longer than this on one 429, whatever it asked: retries stay bounded in time.
 MAX_RETRY_AFTER = 120.0

@@ -1,4 +1,4 @@
-"""A typed builder for the analytics ConversationQuery the search page needs (genesys-api.md §5).
+"""A typed builder for the analytics ConversationQuery the search page needs (docs/genesys-api.md §5).
 
 ``ConversationQuery(...).to_dict()`` is the API's own JSON. Filters live in the list that owns
 their dimension (a dimension in the wrong list is invalid): conversation dimensions

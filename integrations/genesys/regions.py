@@ -1,4 +1,4 @@
-"""The Genesys Cloud regions (genesys-api.md §2, from the SDK's ``PureCloudRegionHosts``).
+"""The Genesys Cloud regions (docs/genesys-api.md §2, from the SDK's ``PureCloudRegionHosts``).
 
 A region is named by its API host without ``api.`` (``mypurecloud.ie``); the SDK enum name
 (``eu_west_1``) and a full host or URL are accepted too, so a value pasted from the SDK docs or

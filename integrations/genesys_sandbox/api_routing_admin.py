@@ -1,6 +1,6 @@
 """Catalogue management: create, change and delete wrap-up codes, assign them to queues, delete queues.
 
-genesys-api.md §3 "Catalogue management" lists these endpoints; the portal never calls them,
+docs/genesys-api.md §3 ("Managing the catalogue") lists these endpoints; the portal never calls them,
 but admins change the catalogue in Genesys while the portal runs, and the catalog sync's
 tests need to do the same over real HTTP. Choices where the reference is silent (status
 codes of the answers, duplicate names) are in this package's README.

@@ -129,6 +129,11 @@ class SandboxApp:
         if cfg.latency_ms:
             time.sleep(cfg.latency_ms / 1000.0)
         response = self._guarded(handler, req, kind)
+        if kind == "api" and cfg.lost_answer_rate and self._chance(cfg.lost_answer_rate):
+            # Handled (a write is applied) but the answer never arrives: the client's outcome is unknown.
+            self.telemetry.bump("answers_lost")
+            self._log(req, 0, started)
+            return None
         response.headers["ININ-Correlation-Id"] = req.correlation_id
         self._log(req, response.status, started)
         return response

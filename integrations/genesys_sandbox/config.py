@@ -19,7 +19,7 @@ class KnobError(ValueError):
 class SandboxConfig:
     """Run-time knobs; every one can be changed through ``POST /__sandbox/config``.
 
-    The defaults are those of the reference (genesys-api.md) where it gives one.
+    The defaults are those of the reference (docs/genesys-api.md) where it gives one.
     """
 
     rate_limit: int = 300  # requests per window per token (§6: 300/min per client-credentials token)
@@ -28,6 +28,7 @@ class SandboxConfig:
     error_rate: float = 0.0  # fraction of API answers replaced by 500/502/503
     latency_ms: int = 0  # added to every API answer
     drop_rate: float = 0.0  # fraction of API connections closed without an answer
+    lost_answer_rate: float = 0.0  # fraction of API requests handled (a write applied) whose answer is lost
     max_page_size: int = 100  # routing lists and analytics queries; 400 above it
     write_window: str = "acw_only"
     refusal: int = 403
@@ -56,7 +57,7 @@ class SandboxConfig:
 
     def validate(self) -> None:
         """Raise ``KnobError`` when a value is out of its range."""
-        for name in ("error_rate", "drop_rate", "analytics_duplicate_rate"):
+        for name in ("error_rate", "drop_rate", "lost_answer_rate", "analytics_duplicate_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise KnobError(f"{name} must be between 0 and 1")
         if self.rate_limit < 1 or self.rate_window_seconds <= 0:

@@ -6,7 +6,7 @@ import threading
 from collections import Counter, deque
 from typing import Any
 
-COUNTERS = ("requests", "rate_limited", "injected_errors", "dropped", "tokens_issued", "webhooks_delivered",
+COUNTERS = ("requests", "rate_limited", "injected_errors", "dropped", "answers_lost", "tokens_issued", "webhooks_delivered",
             "webhooks_failed")
 
 

@@ -1,4 +1,4 @@
-"""Wrap-up write rules (DESIGN.md, reference §4 "Sandbox switches").
+"""Wrap-up write rules (docs/design.md; docs/genesys-api.md §4, "What is not documented").
 
 Order of checks: existence (404) → body shape (403 for other MediaParticipantRequest
 properties, 400 otherwise) → who may write (token kind, agent's own leg) → the code is one

@@ -49,3 +49,11 @@ function portalCountdowns() {
 setInterval(portalCountdowns, 1000);
 document.addEventListener("DOMContentLoaded", portalCountdowns);
 document.addEventListener("htmx:afterSwap", portalCountdowns);
+
+// A "select all" box (data-select-all="leg") ticks or clears every box of that name in its table.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("input[data-select-all]")) return;
+  var scope = box.closest("table") || document;
+  scope.querySelectorAll('input[type=checkbox][name="' + box.dataset.selectAll + '"]').forEach(function (b) { b.checked = box.checked; });
+});

@@ -98,8 +98,28 @@ def test_expired_session_post_changes_nothing_and_asks_to_sign_in_again(admin_us
     client.cookies[settings.SESSION_COOKIE_NAME] = "expired-or-forged-session"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/catalog/sync/")
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/catalog/sync/")
+    # Back to sign in; not to come back to /catalog/sync/, which answers a GET with 405.
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
+
+
+def test_expired_session_post_returns_to_the_page_of_the_form_after_sign_in(admin_user, client: Client) -> None:
+    response = client.post("/catalog/sync/", headers={"Referer": "http://testserver/catalog/?q=bill"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/catalog/%3Fq%3Dbill"
+    signed_in = client.post(response["Location"], {"username": "admin", "password": PASSWORD, "next": "/catalog/?q=bill"})
+    assert signed_in["Location"] == "/catalog/?q=bill"
+    assert client.get(signed_in["Location"]).status_code == 200
+
+
+def test_expired_session_post_ignores_a_referer_from_another_site(client: Client) -> None:
+    response = client.post("/catalog/sync/", headers={"Referer": "https://evil.example/catalog/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_expired_session_get_still_returns_to_that_page(client: Client) -> None:
+    response = client.get("/catalog/runs/?page=2")
+    assert response["Location"] == "/accounts/login/?next=/catalog/runs/%3Fpage%3D2"
 
 
 def test_expired_session_during_an_htmx_poll_reloads_the_page_to_sign_in(client: Client) -> None:

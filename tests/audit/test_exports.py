@@ -19,6 +19,7 @@ from wrapup_portal.audit.csv_cells import FORMULA_STARTS
 from wrapup_portal.audit.exports import export_file_check
 from wrapup_portal.audit.models import Action, AuditEvent
 from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.audit.views import NO_MANIFEST
 
 pytestmark = pytest.mark.django_db
 
@@ -134,9 +135,25 @@ def test_a_filter_of_nothing_exports_an_empty_file_with_a_manifest(compliance_cl
     assert check.ok and check.manifest["row_count"] == 0
 
 
-def test_the_manifest_of_a_non_export_redirects_to_the_event(compliance_client) -> None:
+def test_the_manifest_of_a_non_export_is_a_404_that_says_why_there_and_not_later(compliance_client) -> None:
     response = compliance_client.get(reverse("audit:manifest", args=[1]))
-    assert (response.status_code, response["Location"]) == (302, reverse("audit:detail", args=[1]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert NO_MANIFEST.format(sequence=1) in html and f'href="{reverse("audit:detail", args=[1])}"' in html
+    # Not flashed: the next, unrelated page does not carry it.
+    assert NO_MANIFEST.format(sequence=1) not in compliance_client.get("/audit/?action=").content.decode()
+
+
+def test_an_unknown_export_format_is_named_with_the_formats_there_are(compliance_client) -> None:
+    exports_before = AuditEvent.objects.filter(action=Action.EXPORT_DOWNLOADED).count()
+    response = compliance_client.get(reverse("audit:export") + "?format=xml&conversation=conv-1")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The export filter is not valid" not in html
+    assert "Unknown export format “xml”: the formats are csv (CSV), jsonl (JSON Lines)." in html
+    assert 'href="/audit/?conversation=conv-1"' in html  # back to the log, filter kept
+    assert AuditEvent.objects.filter(action=Action.EXPORT_DOWNLOADED).count() == exports_before  # nothing exported
+    assert "Unknown export format" not in compliance_client.get("/audit/?action=").content.decode()
 
 
 def test_archive_writes_a_verified_file_once_and_deletes_nothing(compliance_client, tmp_path, capsys) -> None:

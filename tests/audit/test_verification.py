@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import OrmQ, Schedule
+from django_q.scheduler import scheduler
+from django_q.signals import post_spawn
 
 from wrapup_portal.audit.chain import HASHED_FIELDS, event_hash
 from wrapup_portal.audit.models import Action, AuditCheckpoint, AuditEvent
@@ -111,3 +118,21 @@ def test_the_checkpoint_schedule_is_registered_once(db) -> None:
     from django_q.models import Schedule
 
     assert Schedule.objects.filter(name="audit.chain_checkpoint", func="wrapup_portal.audit.tasks.audit_chain_checkpoint").count() == 1
+
+
+def test_a_starting_cluster_worker_brings_the_hourly_verification_forward(chain) -> None:
+    def queued_checkpoints() -> int:
+        return sum(q.task["func"] == "wrapup_portal.audit.tasks.audit_chain_checkpoint" for q in OrmQ.objects.all())
+
+    hourly = Schedule.objects.get(name="audit.chain_checkpoint")
+    Schedule.objects.filter(pk=hourly.pk).update(next_run=timezone.now() + timedelta(minutes=50))
+    scheduler(broker=get_broker())
+    assert queued_checkpoints() == 0  # not due yet: without a start, the header waits up to an hour
+
+    # What each worker of `qcluster` sends as it starts (django_q.worker.worker).
+    post_spawn.send(sender="django_q", proc_name="Process-1")
+    post_spawn.send(sender="django_q", proc_name="Process-2")
+    scheduler(broker=get_broker())  # the sentinel's next tick
+    assert queued_checkpoints() == 1  # once, for both workers
+    hourly.refresh_from_db()
+    assert hourly.next_run > timezone.now() + timedelta(minutes=55)  # then hourly again from now

@@ -9,10 +9,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.module_loading import import_string
+from django_q.models import OrmQ
 
-from wrapup_portal.audit.models import Action
+from wrapup_portal.audit.forms import TIME_RANGE_REVERSED
+from wrapup_portal.audit.models import Action, AuditCheckpoint, AuditEvent
 from wrapup_portal.audit.selectors import AuditFilter, audit_event_page
 from wrapup_portal.audit.services import Actor, audit_checkpoint_record, audit_record
+from wrapup_portal.audit.tasks import audit_chain_verify_requested
 
 pytestmark = pytest.mark.django_db
 LIST = "/audit/"
@@ -130,3 +134,64 @@ def test_event_detail_shows_its_neighbours_and_integrity(compliance_client) -> N
     assert context["hash_ok"] and context["linked"]
     assert "content matches its hash" in response.content.decode()
     assert compliance_client.get(reverse("audit:detail", args=[99])).status_code == 404
+
+
+def test_event_detail_shows_extra_as_key_value_rows(compliance_client) -> None:
+    event = audit_record(action=Action.SYNC_STARTED, actor=Actor.system("catalog sync"), target_kind="sync_run", target_id="4",
+                         extra={"trigger": "manual", "queue_ids": ["q-1", "q-2"], "filter": {"since": "2030-01-01", "n": 2}, "ok": True})
+    html = compliance_client.get(reverse("audit:detail", args=[event.sequence])).content.decode()
+    assert "{'" not in html and "True" not in html  # no Python dict, no Python literals
+    assert '<th scope="row">trigger</th><td class="mono">manual</td>' in html
+    assert '<th scope="row">queue_ids</th><td class="mono">[&quot;q-1&quot;, &quot;q-2&quot;]</td>' in html
+    assert '<th scope="row">filter</th><td class="mono">{&quot;n&quot;: 2, &quot;since&quot;: &quot;2030-01-01&quot;}</td>' in html
+    assert '<th scope="row">ok</th><td class="mono">true</td>' in html
+
+
+def test_htmx_filtering_shows_the_filter_errors_in_the_swapped_results(compliance_client) -> None:
+    # htmx swaps only #results: errors rendered in the form above it were never seen.
+    response = compliance_client.get(LIST + "?since=2030-01-02T10:00&until=2030-01-01T10:00", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results">')
+    assert TIME_RANGE_REVERSED in body
+
+
+def run_queued_tasks() -> list[object]:
+    """Do what the cluster would: run every queued django-q2 task, oldest first."""
+    results = []
+    for queued in OrmQ.objects.order_by("id"):
+        task = queued.task
+        results.append(import_string(task["func"])(*task["args"], **task["kwargs"]))
+        queued.delete()
+    return results
+
+
+def test_verify_now_is_audited_queued_and_its_result_shown_when_done(compliance_client, django_capture_on_commit_callbacks) -> None:
+    assign("conv-1")
+    assert 'action="/audit/verify/"' in compliance_client.get(LIST + "?action=").content.decode()  # the button
+    with django_capture_on_commit_callbacks(execute=True):
+        response = compliance_client.post("/audit/verify/")
+    requested = AuditEvent.objects.get(action=Action.CHAIN_VERIFY_REQUESTED)
+    assert requested.actor_username == "compliance" and requested.outcome == "queued"
+    assert response.status_code == 302 and response["Location"] == f"/audit/verify/{requested.sequence}/"
+    assert OrmQ.objects.count() == 1  # queued for the cluster, not run in the request
+    assert not AuditCheckpoint.objects.exists()
+
+    waiting = compliance_client.get(response["Location"]).content.decode()
+    assert "Queued" in waiting and 'hx-trigger="every 2s"' in waiting
+    assert "HX-Refresh" not in compliance_client.get(response["Location"], headers={"HX-Request": "true"})
+
+    assert run_queued_tasks() == [f"verify now #{requested.sequence}: Chain verified, checkpoint recorded (#{requested.sequence + 1})"]
+    answer = AuditEvent.objects.get(action=Action.CHAIN_CHECKPOINT)
+    assert answer.extra["request"] == requested.sequence and answer.extra["sequence"] == requested.sequence
+    assert compliance_client.get(response["Location"], headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+    done = compliance_client.get(response["Location"]).content.decode()
+    assert f"Chain intact: every event up to #{requested.sequence} verified" in done and "hx-trigger" not in done
+    # Safe to run twice: a repeated task records no second verification.
+    audit_chain_verify_requested(requested.sequence)
+    assert AuditCheckpoint.objects.count() == 1 and AuditEvent.objects.filter(action=Action.CHAIN_CHECKPOINT).count() == 1
+
+
+def test_verify_now_needs_the_export_permission(lead, client_for, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(lead).post("/audit/verify/").status_code == 403
+    assert not AuditEvent.objects.filter(action=Action.CHAIN_VERIFY_REQUESTED).exists() and not OrmQ.objects.exists()

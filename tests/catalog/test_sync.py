@@ -46,7 +46,9 @@ def test_first_sync_copies_queues_codes_and_memberships(genesys) -> None:
         assert group.name == queue["name"] and group.wrapup_prompt == queue["wrapupPrompt"]
         expected = {c for c in queue["codeIds"] if c in codes}
         assert set(group.codes.values_list("code_id", flat=True)) == expected
-    assert run.added == len(codes) and run.changed == 0 and run.retired == 0
+    # The first sync copies the catalog: it says how much, and lists no "added" drift.
+    assert (run.first_sync, run.queues_copied, run.codes_copied) == (True, len(org["queues"]), len(codes))
+    assert (run.added, run.changed, run.retired) == (0, 0, 0) and not SyncChange.objects.filter(run=run).exists()
 
 
 def test_first_sync_makes_no_more_api_calls_than_pages_require(genesys) -> None:
@@ -276,7 +278,9 @@ def test_changes_made_in_genesys_are_found_by_the_next_sync(changing_org) -> Non
     assert (SyncChange.Kind.CODE_RETIRED, deleted_id) in changes
     assert (SyncChange.Kind.CODE_ADDED, added["id"]) in changes
     assert (SyncChange.Kind.CODE_JOINED_QUEUE, added["id"]) in changes
-    assert (run.added, run.changed, run.retired) == (1, 1, 1)
+    # The counts cover every change listed: a rename, a code leaving or joining a queue are changes.
+    assert (run.added, run.retired) == (1, 1) and not run.first_sync
+    assert run.added + run.changed + run.retired == SyncChange.objects.filter(run=run).count()
     group = CodeGroup.objects.get(queue_id=queue["id"])
     offered = set(group.codes.values_list("code_id", flat=True))
     assert added["id"] in offered and removed_id not in offered and deleted_id not in offered
@@ -309,3 +313,19 @@ def test_a_queue_deleted_during_the_run_does_not_break_it(changing_org, monkeypa
     assert group.removed_at is not None
     assert SyncChange.objects.filter(run=run, kind=SyncChange.Kind.QUEUE_REMOVED, group=group).exists()
     assert CodeGroup.objects.filter(removed_at__isnull=True).count() == len(sandbox.org()["queues"]) - 1
+
+
+def test_without_genesys_settings_nothing_is_queued_and_a_queued_run_fails_saying_what_to_set(db, settings) -> None:
+    settings.GENESYS_API_URL = settings.GENESYS_LOGIN_URL = ""
+    settings.GENESYS_CLIENT_ID = settings.GENESYS_CLIENT_SECRET = ""
+
+    with pytest.raises(CommandError, match="Genesys not configured: set GENESYS_REGION"):
+        call_command("sync_catalog")
+    assert catalog_sync_scheduled().startswith("skipped: Genesys not configured")
+    assert not SyncRun.objects.exists()
+
+    queued = sync_run_request(trigger=SyncRun.Trigger.MANUAL)  # "Sync now" pressed before the settings were fixed
+    run = sync_run_execute(run_id=queued.run.pk)
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error.startswith("Genesys not configured: set GENESYS_REGION")
+    assert run.lock is None  # the next run may go ahead

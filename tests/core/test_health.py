@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -166,3 +167,16 @@ def test_status_page_lists_the_schedules_with_their_last_result(admin_user, clie
     assert {"core.cluster_heartbeat", "catalog.sync", "audit.chain_checkpoint"} <= set(rows)
     assert rows["core.cluster_heartbeat"].last_result == "failed"
     assert rows["catalog.sync"].last_result == "" and b"not run yet" in response.content
+
+
+def test_status_page_says_how_often_every_kind_of_schedule_runs(admin_web: Client, settings) -> None:
+    Schedule.objects.create(name="test.daily", func="math.floor", schedule_type=Schedule.DAILY, repeats=-1)
+    cron = Schedule.objects.create(name="test.cron", func="math.floor", schedule_type=Schedule.DAILY, repeats=-1)
+    Schedule.objects.filter(pk=cron.pk).update(schedule_type=Schedule.CRON, cron="0 3 * * 1")  # saving one needs croniter
+    html = admin_web.get("/system/").content.decode()
+    every = dict(re.findall(r"<tr><td>([\w.]+)</td><td>([^<]*)</td>", html))
+    # The hourly chain check had an empty "every" cell: only MINUTES schedules have minutes.
+    assert every["audit.chain_checkpoint"] == "hour"
+    assert every["core.cluster_heartbeat"] == "1 min"
+    assert every["catalog.sync"] == f"{settings.CATALOG_SYNC_MINUTES} min"
+    assert every["test.daily"] == "day" and every["test.cron"] == "cron 0 3 * * 1"

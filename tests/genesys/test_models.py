@@ -21,7 +21,7 @@ from integrations.genesys import (
 
 from .fakes import CODE, PID, QUEUE
 
-CONVERSATION = {  # genesys-api.md §4, with an unknown field added
+CONVERSATION = {  # the shape docs/genesys-api.md §4 describes, with an unknown field added
     "id": "0ae82ce3-5c8e-4865-82d4-caa2a4e6a1de", "startTime": "2026-05-03T14:02:11.123Z", "address": "tel:+18005550100",
     "divisions": [{"division": {"id": "f6b0b0a4-2c1e-4d8a-9b8e-5a1d2e3f4a5b"}, "entities": []}],
     "someFutureField": {"x": 1},

@@ -6,7 +6,7 @@ import pytest
 
 from integrations.genesys import ALL_REGIONS, GenesysClient, GenesysConfigurationError, UnknownRegionError, resolve_region
 
-# genesys-api.md §2, verbatim.
+# docs/genesys-api.md §2, verbatim.
 REFERENCE = {
     "us_east_1": "mypurecloud.com", "us_east_2": "use2.us-gov-pure.cloud", "us_west_2": "usw2.pure.cloud",
     "ca_central_1": "cac1.pure.cloud", "sa_east_1": "sae1.pure.cloud", "mx_central_1": "mxc1.pure.cloud",

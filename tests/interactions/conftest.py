@@ -1,21 +1,15 @@
-"""Fixtures for the interactions pages: a synced catalog and a team lead granted some queues."""
+"""Fixtures for the interactions pages (``catalog`` and ``grant`` live in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
 from integrations.genesys_sandbox import SandboxServer
 from tests.fixtures_sandbox import SANDBOX_ORG, SANDBOX_SEED
-
-from wrapup_portal.accounts.models import QueueGrant
-from wrapup_portal.catalog.models import CodeGroup, SyncRun
-from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
-from wrapup_portal.core.genesys import build_genesys_client
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -29,24 +23,6 @@ def sandbox_server() -> Iterator[SandboxServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def catalog(db: None, genesys: Any) -> Any:
-    """The sandbox's queues and codes copied into the portal's catalog."""
-    request = sync_run_request(trigger=SyncRun.Trigger.CLI, by=None)
-    run = sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    return genesys
-
-
-@pytest.fixture
-def grant() -> Callable[[User, list[str]], None]:
-    def give(user: User, queue_ids: list[str]) -> None:
-        for group in CodeGroup.objects.filter(queue_id__in=queue_ids):
-            QueueGrant.objects.create(user=user, code_group=group)
-
-    return give
 
 
 def sandbox_now(sandbox: Any) -> datetime:

@@ -13,7 +13,7 @@ import pytest
 
 from integrations.genesys import WRAP_UP_TIMEOUT
 from wrapup_portal.interactions import forms
-from wrapup_portal.interactions.services import interaction_cache_invalidate
+from wrapup_portal.core.read_cache import reads_invalidate
 
 from .conftest import api_calls, ground_truth, yesterday
 
@@ -173,7 +173,7 @@ def test_paging_back_costs_no_call_until_the_portal_changes_a_wrapup(setup: dict
     client.get("/interactions/", query)
     assert api_calls(sandbox) == before  # served from the cache
 
-    interaction_cache_invalidate(conversation_id="0ae82ce3-5c8e-4865-82d4-caa2a4e6a1de")
+    reads_invalidate(conversation_id="0ae82ce3-5c8e-4865-82d4-caa2a4e6a1de")
     client.get("/interactions/", query)
     assert api_calls(sandbox) == before + 1  # the portal wrote a wrap-up: read Genesys again
 

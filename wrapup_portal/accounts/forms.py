@@ -24,3 +24,10 @@ class GrantForm(forms.Form):
         queryset=CodeGroup.objects.filter(removed_at__isnull=True).order_by("name"),
         required=False, widget=forms.CheckboxSelectMultiple,
     )
+
+
+class UnlockForm(forms.Form):
+    """One locked-out pair, as listed on the lockouts page."""
+
+    username = forms.CharField(max_length=255)
+    ip_address = forms.GenericIPAddressField()

@@ -1,4 +1,4 @@
-"""The three roles of DESIGN.md and the permissions each holds.
+"""The three roles of docs/design.md and the permissions each holds.
 
 Roles are Django groups; every page checks a permission, never a group name, so a site
 may build other groups from the same permissions. The data migration

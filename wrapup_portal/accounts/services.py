@@ -1,4 +1,4 @@
-"""Writes for accounts: demo users and queue grants."""
+"""Writes for accounts: demo users, queue grants, and unlocking a locked-out sign-in."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from axes.utils import reset as axes_reset
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -22,6 +23,7 @@ from wrapup_portal.catalog.models import CodeGroup
 
 GRANT_NOT_A_LEAD = "Queues can only be granted to team leads; admins already act on every queue."
 GRANT_UNKNOWN_GROUP = "Unknown or removed code group(s): %(ids)s."
+UNLOCK_NOT_LOCKED = "%(username)s is not locked out from %(ip_address)s any more."
 
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("lead", TEAM_LEAD, "Lena Lead"),
@@ -103,3 +105,23 @@ def demo_grants_seed(*, queues: int = 2) -> list[str]:
     if groups:
         queue_grants_set(lead=lead, group_ids={g.pk for g in groups}, by=None)
     return [g.name for g in groups]
+
+
+def lockout_release(*, username: str, ip_address: str, by: User, request: HttpRequest | None = None) -> int:
+    """Unlock `username` from `ip_address` before the cool-off ends; audited. Returns the attempts cleared.
+
+    Clears that pair's failed attempts (django-axes' own reset), so the count starts again from
+    zero; the same username from other addresses, and other usernames, stay as they are.
+    """
+    with transaction.atomic():
+        cleared = axes_reset(ip=ip_address, username=username)
+        if not cleared:
+            # Expired, or another admin was quicker: nothing changed, so nothing to audit.
+            raise ValidationError(UNLOCK_NOT_LOCKED, code="not_locked",
+                                  params={"username": username, "ip_address": ip_address})
+        audit_record(
+            action=Action.UNLOCKED, actor=Actor.for_user(by), request=request, outcome="unlocked",
+            target_kind="user", target_id=username,
+            extra={"username": username, "ip_address": ip_address, "attempts_cleared": cleared},
+        )
+    return cleared

@@ -19,4 +19,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("grants/", views.grant_list, name="grants"),
     path("grants/<int:user_id>/", views.grant_edit, name="grant"),
+    path("lockouts/", views.lockouts, name="lockouts"),
+    path("lockouts/unlock/", views.unlock, name="unlock"),
 ]

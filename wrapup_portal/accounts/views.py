@@ -1,19 +1,21 @@
-"""Admin pages of accounts: which queues each team lead may act on."""
+"""Admin pages of accounts: which queues each team lead may act on, and unlocking sign-ins."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wrapup_portal.accounts.forms import GrantForm
+from wrapup_portal.accounts.forms import GrantForm, UnlockForm
 from wrapup_portal.accounts.roles import perm
-from wrapup_portal.accounts.selectors import team_lead_list
-from wrapup_portal.accounts.services import queue_grants_set
+from wrapup_portal.accounts.selectors import lockout_list, team_lead_list
+from wrapup_portal.accounts.services import lockout_release, queue_grants_set
 
+# Queue grants, and unlocking a sign-in: both are admins' say over who may use the portal.
 manage_grants = permission_required(perm("manage_grants"), raise_exception=True)
 
 
@@ -38,3 +40,28 @@ def grant_edit(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.success(request, f"Queues of {lead.username} saved." if changed else "Nothing changed.")
             return redirect("accounts:grants")
     return render(request, "accounts/grant.html", {"lead": lead, "form": form})
+
+
+@require_GET
+@manage_grants
+def lockouts(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/lockouts.html", {
+        "lockouts": lockout_list(), "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff": settings.AXES_COOLOFF_TIME,
+    })
+
+
+@require_POST
+@manage_grants
+def unlock(request: HttpRequest) -> HttpResponse:
+    form = UnlockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a lockout from the list to unlock.")
+        return redirect("accounts:lockouts")
+    username, ip_address = form.cleaned_data["username"], form.cleaned_data["ip_address"]
+    try:
+        lockout_release(username=username, ip_address=ip_address, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.info(request, exc.messages[0])
+    else:
+        messages.success(request, f"{username} may sign in again from {ip_address}.")
+    return redirect("accounts:lockouts")

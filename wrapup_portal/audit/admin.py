@@ -5,10 +5,20 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from wrapup_portal.accounts.roles import perm
 from wrapup_portal.audit.models import AuditCheckpoint, AuditEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    # The portal's own permission, as on the *Audit log* pages: compliance's `view_audit`, which
+    # admins do not hold (separation of duties). Compliance users are not staff, so in practice
+    # only a superuser reads events here; everyone else uses the *Audit log* pages.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(perm("view_audit"))
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm(perm("view_audit"))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -11,7 +11,9 @@ from django.http import QueryDict
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.selectors import AuditFilter
 
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON Lines"}
+UNKNOWN_FORMAT = "Unknown export format “%(value)s”: the formats are " + ", ".join(
+    f"{name} ({label})" for name, label in EXPORT_FORMATS.items()) + "."
 TIME_RANGE_REVERSED = "The end of the time range must be after its start."
 BAD_CURSOR = "That page link is no longer valid."
 # Querystring keys of the filter: what the session remembers and exports repeat.
@@ -58,7 +60,8 @@ class AuditFilterForm(forms.Form):
 
 
 class ExportForm(AuditFilterForm):
-    format = forms.ChoiceField(required=False, choices=[(f, f) for f in EXPORT_FORMATS])
+    format = forms.ChoiceField(required=False, choices=list(EXPORT_FORMATS.items()),
+                               error_messages={"invalid_choice": UNKNOWN_FORMAT})
 
     def export_format(self) -> str:
         return self.cleaned_data.get("format") or "csv"

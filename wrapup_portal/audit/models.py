@@ -44,6 +44,7 @@ class ActorKind(models.TextChoices):
 class Action(models.TextChoices):
     # Assignment life cycle (step 7).
     ASSIGNMENT_REQUESTED = "assignment.requested", "Assignment requested"
+    ASSIGNMENT_WAITING = "assignment.waiting", "Assignment waiting for after-call work"
     ASSIGNMENT_APPLIED = "assignment.applied", "Assignment applied"
     ASSIGNMENT_EXPIRED = "assignment.expired", "Assignment expired"
     ASSIGNMENT_FAILED = "assignment.failed", "Assignment failed"
@@ -65,12 +66,14 @@ class Action(models.TextChoices):
     SIGN_OUT = "auth.sign_out", "Signed out"
     SIGN_IN_FAILED = "auth.sign_in_failed", "Sign-in failed"
     LOCKOUT = "auth.lockout", "Locked out"
+    UNLOCKED = "auth.unlocked", "Sign-in unlocked by an admin"
     PERMISSION_DENIED = "auth.permission_denied", "Permission denied"
     # Webhook (step 8).
     WEBHOOK_REJECTED = "webhook.rejected", "Webhook delivery rejected"
     # The audit log itself.
     EXPORT_DOWNLOADED = "audit.export_downloaded", "Audit export downloaded"
     ARCHIVE_WRITTEN = "audit.archive_written", "Audit archive written"
+    CHAIN_VERIFY_REQUESTED = "audit.verify_requested", "Chain verification requested"
     CHAIN_CHECKPOINT = "audit.checkpoint", "Chain verified, checkpoint recorded"
     CHAIN_BROKEN = "audit.chain_broken", "Chain verification failed"
 
@@ -129,6 +132,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_username or self.actor_kind}"
+
+    @property
+    def extra_rows(self) -> list[tuple[str, str]]:
+        """`extra` as (key, text) rows for the event page: text as it is, anything else as JSON."""
+        return [(key, value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False))
+                for key, value in sorted((self.extra or {}).items())]
 
 
 class AuditChainHead(models.Model):

@@ -208,6 +208,16 @@ def audit_chain_status() -> ChainStatus:
     return ChainStatus(head.sequence, head.hash, head.occurred_at, checkpoint, behind)
 
 
+def audit_verification_result(*, request_sequence: int) -> AuditEvent | None:
+    """The answer to a *Verify now* request: the first verification recorded after it.
+
+    Any verification that ran after the request answers it (the hourly one included): it
+    covers at least every event the person asking could see.
+    """
+    verified = AuditEvent.objects.filter(action__in=[Action.CHAIN_CHECKPOINT, Action.CHAIN_BROKEN], sequence__gt=request_sequence)
+    return verified.order_by("sequence").first()
+
+
 def audit_export_manifest(*, event_sequence: int) -> dict[str, Any] | None:
     export = AuditExport.objects.filter(event_sequence=event_sequence, manifest__isnull=False).first()
     return export.manifest if export else None

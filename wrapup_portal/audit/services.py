@@ -20,14 +20,18 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from wrapup_portal.audit.chain import GENESIS_HASH, HASHED_FIELDS, checkpoint_payload, event_hash, sign
 from wrapup_portal.audit.models import Action, ActorKind, AuditChainHead, AuditCheckpoint, AuditEvent, AuditExport
 from wrapup_portal.audit.exports import export_file_check, export_stream
-from wrapup_portal.audit.selectors import AuditFilter, audit_last_archived
+from wrapup_portal.audit.selectors import AuditFilter, audit_last_archived, audit_verification_result
 from wrapup_portal.audit.verification import VerifyResult, audit_chain_verify
 
 USER_AGENT_MAX = 512
+# The hourly verification, registered by migration 0003_checkpoint_schedule.
+CHECKPOINT_SCHEDULE = "audit.chain_checkpoint"
 # How long events stay in the live table before they are due for an archive export:
 # settings.AUDIT_RETENTION_DAYS, seven years by default (a common retention for call records).
 DEFAULT_RETENTION_DAYS = 7 * 365
@@ -151,18 +155,20 @@ def audit_record(
     return event
 
 
-def audit_checkpoint_record(*, actor: Actor | None = None) -> VerifyResult:
+def audit_checkpoint_record(*, actor: Actor | None = None, request_sequence: int | None = None) -> VerifyResult:
     """Verify the whole chain; if intact, store a signed checkpoint of the verified head.
 
     Verification runs without the lock (writers go on); the checkpoint names the head it
-    verified. Either way one event says what happened: checkpoint or chain broken.
+    verified. Either way one event says what happened: checkpoint or chain broken; with
+    `request_sequence` it names the *Verify now* request it answers.
     """
     actor = actor or Actor.system("audit.chain_checkpoint")
+    requested = {"request": request_sequence} if request_sequence else {}
     result = audit_chain_verify()
     if not result.ok:
         audit_record(
             action=Action.CHAIN_BROKEN, actor=actor, outcome="broken", reason=result.message,
-            target_kind="event", target_id=str(result.first_bad or ""),
+            target_kind="event", target_id=str(result.first_bad or ""), extra=requested,
         )
         return result
     with transaction.atomic():
@@ -176,9 +182,44 @@ def audit_checkpoint_record(*, actor: Actor | None = None) -> VerifyResult:
         )
         audit_record(
             action=Action.CHAIN_CHECKPOINT, actor=actor, outcome="verified", target_kind="checkpoint",
-            target_id=str(checkpoint.pk), extra={"sequence": result.head_sequence, "hash": result.head_hash},
+            target_id=str(checkpoint.pk), extra={"sequence": result.head_sequence, "hash": result.head_hash, **requested},
         )
     return result
+
+
+def audit_verification_request(*, by: AbstractBaseUser, request: HttpRequest | None = None) -> AuditEvent:
+    """*Verify now*: record who asked, and queue a verification once this transaction commits.
+
+    The answer is the first checkpoint or chain-broken event after the request
+    (selectors.audit_verification_result), whichever run of the verification records it.
+    """
+    with transaction.atomic():
+        event = audit_record(action=Action.CHAIN_VERIFY_REQUESTED, actor=Actor.for_user(by), request=request,
+                             target_kind="chain", outcome="queued")
+        transaction.on_commit(lambda: async_task(
+            "wrapup_portal.audit.tasks.audit_chain_verify_requested", event.sequence,
+            task_name=f"audit verify now #{event.sequence}", group="audit",
+        ))
+    return event
+
+
+def audit_verification_answer(*, request_sequence: int) -> AuditEvent:
+    """Verify the chain for a *Verify now* request, unless a verification since has answered it."""
+    if (answer := audit_verification_result(request_sequence=request_sequence)) is None:
+        audit_checkpoint_record(actor=Actor.system("audit.verify_now"), request_sequence=request_sequence)
+        answer = audit_verification_result(request_sequence=request_sequence)
+    return answer
+
+
+def audit_checkpoint_soon() -> int:
+    """Bring the hourly verification forward to now; the cluster's scheduler runs it within a minute.
+
+    Called when a cluster worker starts (AuditConfig.ready), so a freshly started cluster does
+    not show "last verified" from before its downtime for up to an hour. Idempotent: every
+    worker of the cluster may call it, the scheduler runs the schedule once.
+    """
+    now = timezone.now()
+    return Schedule.objects.filter(name=CHECKPOINT_SCHEDULE, next_run__gt=now).update(next_run=now)
 
 
 def audit_export_start(*, request: HttpRequest, fmt: str, filters: dict[str, str]) -> AuditExport:

@@ -19,6 +19,11 @@ CODE_FIELDS = ("name", "description", "division_id", "division_name")
 GROUP_FIELDS = ("name", "division_id", "division_name", "wrapup_prompt", "acw_timeout_ms")
 
 
+# The run's three counts cover every change it lists, so a page's header adds up to its rows.
+ADDED_KINDS = {Kind.CODE_ADDED, Kind.QUEUE_ADDED}
+RETIRED_KINDS = {Kind.CODE_RETIRED, Kind.QUEUE_REMOVED}
+
+
 @dataclass
 class ApplyResult:
     added: int = 0
@@ -26,6 +31,15 @@ class ApplyResult:
     retired: int = 0
     rows_written: int = 0
     changes: list[SyncChange] = field(default_factory=list)
+    first_sync: bool = False
+    queues_copied: int = 0
+    codes_copied: int = 0
+
+    def count_changes(self) -> None:
+        kinds = [change.kind for change in self.changes]
+        self.added = sum(kind in ADDED_KINDS for kind in kinds)
+        self.retired = sum(kind in RETIRED_KINDS for kind in kinds)
+        self.changed = len(kinds) - self.added - self.retired
 
 
 def _fields(obj: object, names: tuple[str, ...]) -> dict[str, object]:
@@ -47,7 +61,6 @@ def _apply_codes(run: SyncRun, snapshot: CatalogSnapshot, now: datetime, result:
         if row is None:
             row = WrapupCode(code_id=code_id, first_seen_at=now, changed_at=now, **after)
             created.append(row)
-            result.added += 1
             result.changes.append(SyncChange(run=run, kind=Kind.CODE_ADDED, code=row, after=after))
             continue
         before = _fields(row, CODE_FIELDS)
@@ -60,7 +73,6 @@ def _apply_codes(run: SyncRun, snapshot: CatalogSnapshot, now: datetime, result:
         row.retired_at = None
         row.changed_at = now
         updated.append(row)
-        result.changed += 1
         result.changes.append(SyncChange(run=run, kind=kind, code=row, before=before, after=after))
 
     last_success = SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
@@ -69,7 +81,6 @@ def _apply_codes(run: SyncRun, snapshot: CatalogSnapshot, now: datetime, result:
             row.retired_at = row.changed_at = now
             row.last_seen_at = last_success.started_at if last_success else row.first_seen_at
             updated.append(row)
-            result.retired += 1
             result.changes.append(SyncChange(run=run, kind=Kind.CODE_RETIRED, code=row, before={"name": row.name}))
 
     WrapupCode.objects.bulk_create(created, batch_size=BATCH)
@@ -150,13 +161,23 @@ def _apply_memberships(
 
 
 def snapshot_apply(*, run: SyncRun, snapshot: CatalogSnapshot) -> ApplyResult:
-    """Write the differences between the snapshot and the catalog; nothing when there are none."""
+    """Write the differences between the snapshot and the catalog; nothing when there are none.
+
+    The first sync (an empty catalog) copies Genesys: every queue and code would be "added",
+    which is no drift and buries the first real change under a list nobody reads, so it
+    records how much it copied instead of one change per row.
+    """
     now = timezone.now()
-    result = ApplyResult()
+    result = ApplyResult(first_sync=not (CodeGroup.objects.exists() or WrapupCode.objects.exists()))
     known_groups = set(CodeGroup.objects.values_list("queue_id", flat=True))
     codes = _apply_codes(run, snapshot, now, result)
     groups = _apply_groups(run, snapshot, now, result)
     _apply_memberships(run, snapshot, groups, codes, set(snapshot.queues) - known_groups, now, result)
+    if result.first_sync:
+        result.queues_copied = sum(change.kind == Kind.QUEUE_ADDED for change in result.changes)
+        result.codes_copied = sum(change.kind == Kind.CODE_ADDED for change in result.changes)
+        result.changes = []
+    result.count_changes()
     # Changes point at rows created above; their primary keys are set by now.
     for change in result.changes:
         change.code_id = change.code.pk if change.code else None

@@ -8,6 +8,9 @@ audit events refer to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -21,6 +24,19 @@ class WrapupPrompt(models.TextChoices):
     MANDATORY_TIMEOUT = "MANDATORY_TIMEOUT", "Mandatory, time-boxed"
     MANDATORY_FORCED_TIMEOUT = "MANDATORY_FORCED_TIMEOUT", "Time-boxed, no early exit"
     AGENT_REQUESTED = "AGENT_REQUESTED", "Agent requested"
+
+
+def wrapup_prompt_label(value: str) -> str:
+    """The admin's words for a prompt; a value Genesys added later is shown as it comes."""
+    return WrapupPrompt(value).label if value in WrapupPrompt.values else value
+
+
+def acw_timeout_text(timeout_ms: int | None) -> str:
+    """60000 -> "60 s" (90500 -> "90.5 s"); empty when there is no timeout."""
+    if timeout_ms is None:
+        return ""
+    seconds = timeout_ms / 1000
+    return f"{seconds:.0f} s" if seconds == int(seconds) else f"{seconds:.1f} s"
 
 
 class CodeGroup(models.Model):
@@ -48,6 +64,14 @@ class CodeGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def wrapup_prompt_label(self) -> str:
+        return wrapup_prompt_label(self.wrapup_prompt)
+
+    @property
+    def acw_timeout_text(self) -> str:
+        return acw_timeout_text(self.acw_timeout_ms)
 
 
 class WrapupCode(models.Model):
@@ -117,9 +141,16 @@ class SyncRun(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
+    # The changes the run lists (SyncChange rows), by what happened: added (codes, queues),
+    # changed (renames, settings, codes joining or leaving a queue), retired (codes, queues).
     added = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     retired = models.PositiveIntegerField(default=0)
+    # The first sync copies an empty catalog: that is no drift, so it lists no changes and
+    # says how much it copied instead.
+    first_sync = models.BooleanField(default=False)
+    queues_copied = models.PositiveIntegerField(default=0)
+    codes_copied = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
@@ -139,6 +170,13 @@ class SyncRun(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+    @property
+    def summary(self) -> str:
+        """What a succeeded run did, in the words every page and the CLI use."""
+        if self.first_sync:
+            return f"first sync: {self.queues_copied} queues and {self.codes_copied} codes copied"
+        return f"{self.added} added, {self.changed} changed, {self.retired} retired"
 
 
 class SyncChange(models.Model):
@@ -166,3 +204,55 @@ class SyncChange(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def details(self) -> list[FieldChange]:
+        """The fields worth showing, readable: all of an addition, only what differs of a change."""
+        if not self.after:
+            return []  # retired, removed, left a queue: the row's kind and names say it all
+        names = [n for n in FIELD_ORDER if any(key in self.after for key in FIELD_KEYS[n])]
+        if not self.before:  # added: the Queue or Code column already names it
+            return [FieldChange(FIELD_LABELS[n], "", _shown(n, self.after)) for n in names if n != "name"]
+        changes = []
+        for n in names:
+            if _raw(n, self.before) == _raw(n, self.after):
+                continue
+            before, after = _shown(n, self.before), _shown(n, self.after)
+            if before == after:  # e.g. a division with the same name but another id
+                before, after = (f"{text} (id {_raw(n, values)[-1] or EMPTY})"
+                                 for text, values in ((before, self.before), (after, self.after)))
+            changes.append(FieldChange(FIELD_LABELS[n], before, after))
+        return changes
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+# What a change's before/after dicts hold, shown in this order (the division as one field,
+# by name). "code" (a membership change) is left out: the row's Code column names it.
+FIELD_ORDER = ("name", "description", "division", "wrapup_prompt", "acw_timeout_ms")
+FIELD_KEYS = {"name": ("name",), "description": ("description",), "division": ("division_name", "division_id"),
+              "wrapup_prompt": ("wrapup_prompt",), "acw_timeout_ms": ("acw_timeout_ms",)}
+FIELD_LABELS = {"name": "Name", "description": "Description", "division": "Division",
+                "wrapup_prompt": "Wrap-up prompt", "acw_timeout_ms": "ACW timeout"}
+EMPTY = "none"
+
+
+def _raw(name: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple("" if values.get(key) is None else values[key] for key in FIELD_KEYS[name])
+
+
+def _shown(name: str, values: dict[str, Any]) -> str:
+    if name == "division":
+        text = values.get("division_name") or values.get("division_id") or ""
+    elif name == "wrapup_prompt":
+        text = wrapup_prompt_label(values.get(name) or "")
+    elif name == "acw_timeout_ms":
+        text = acw_timeout_text(values.get(name))
+    else:
+        text = str(values.get(name) or "")
+    return text or EMPTY

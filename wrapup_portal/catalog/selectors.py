@@ -32,6 +32,11 @@ def sync_run_last_success() -> SyncRun | None:
     return SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).order_by("-id").first()
 
 
+def sync_run_first() -> SyncRun | None:
+    """The run that copied the catalog when it was empty (it lists no changes)."""
+    return SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED, first_sync=True).order_by("-id").first()
+
+
 def sync_run_active() -> SyncRun | None:
     return SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).order_by("id").first()
 

@@ -26,6 +26,7 @@ from integrations.genesys import (
     ForbiddenError,
     GenesysAuthError,
     GenesysClient,
+    GenesysConfigurationError,
     GenesysError,
 )
 from wrapup_portal.audit.models import Action
@@ -33,6 +34,7 @@ from wrapup_portal.audit.services import Actor, audit_record
 from wrapup_portal.catalog.apply import snapshot_apply
 from wrapup_portal.catalog.models import CodeGroup, SyncRun
 from wrapup_portal.catalog.snapshot import snapshot_read
+from wrapup_portal.core.genesys import build_genesys_client
 
 logger = logging.getLogger(__name__)
 
@@ -171,12 +173,22 @@ def _api_calls(client: GenesysClient) -> int:
     return client.stats.requests - client.stats.token_requests
 
 
-def sync_run_execute(*, run_id: int, client: GenesysClient) -> SyncRun:
-    """Execute a queued run. Safe to call twice: a run that is not queued is left alone."""
+def sync_run_execute(*, run_id: int, client: GenesysClient | None = None) -> SyncRun:
+    """Execute a queued run. Safe to call twice: a run that is not queued is left alone.
+
+    Without ``client`` the run builds its own, so its API-call count is exactly its own calls
+    (pacing and the token are still shared through the cache); Genesys not being configured
+    then fails the run with the message naming what to set.
+    """
     _fail_stale_runs()
     run = _claim(run_id)
     if run is None:
         return SyncRun.objects.get(pk=run_id)
+    if client is None:
+        try:
+            client = build_genesys_client()
+        except GenesysConfigurationError as exc:
+            return _finish_failed(run, str(exc))
     calls_before = _api_calls(client)
     try:
         snapshot = snapshot_read(
@@ -201,13 +213,16 @@ def sync_run_execute(*, run_id: int, client: GenesysClient) -> SyncRun:
             SyncRun.objects.filter(pk=run.pk).update(
                 status=SyncRun.Status.SUCCEEDED, lock=None, finished_at=timezone.now(), phase="Done",
                 api_calls=api_calls, added=result.added, changed=result.changed, retired=result.retired,
-                rows_written=result.rows_written,
+                rows_written=result.rows_written, first_sync=result.first_sync,
+                queues_copied=result.queues_copied, codes_copied=result.codes_copied,
             )
+            copied = {"first_sync": True, "queues_copied": result.queues_copied,
+                      "codes_copied": result.codes_copied} if result.first_sync else {}
             audit_record(
                 action=Action.SYNC_FINISHED, actor=Actor.system("catalog sync"), target_kind="sync_run",
                 target_id=str(run.pk), outcome="succeeded",
                 extra={"added": result.added, "changed": result.changed, "retired": result.retired,
-                       "api_calls": api_calls, "queues_read": len(snapshot.members)},
+                       "api_calls": api_calls, "queues_read": len(snapshot.members), **copied},
             )
     except Exception as exc:  # the transaction rolled back: the previous catalog is intact
         logger.exception("catalog sync #%s failed while saving", run.pk)

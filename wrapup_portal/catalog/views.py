@@ -16,6 +16,7 @@ from wrapup_portal.catalog import selectors
 from wrapup_portal.catalog.forms import DriftFilterForm, GroupSearchForm, SyncedToggleForm
 from wrapup_portal.catalog.models import CodeGroup, SyncRun
 from wrapup_portal.catalog.services import SYNC_ALREADY_RUNNING, code_group_set_synced, sync_run_request
+from wrapup_portal.core.selectors import cluster_check
 
 manage_catalog = permission_required(perm("manage_catalog"), raise_exception=True)
 FILTER_SESSION_KEY = "catalog:groups:filter"
@@ -27,13 +28,17 @@ def group_list(request: HttpRequest) -> HttpResponse:
     if (restored := remembered_filter(request, FILTER_SESSION_KEY)) is not None:
         return restored
     form = GroupSearchForm(request.GET)
-    form.is_valid()
-    remembered = request.GET.copy()
-    remembered.pop("page", None)
-    request.session[FILTER_SESSION_KEY] = remembered.urlencode()
-    groups = selectors.code_group_list(search=form.cleaned_data.get("q", ""), include_removed=form.cleaned_data.get("removed", False))
+    search, include_removed, groups = "", False, CodeGroup.objects.none()
+    # An invalid search (too long) is an error on the form, never "every queue".
+    if form.is_valid():
+        search, include_removed = form.cleaned_data["q"], form.cleaned_data["removed"]
+        remembered = request.GET.copy()
+        remembered.pop("page", None)
+        request.session[FILTER_SESSION_KEY] = remembered.urlencode()
+        groups = selectors.code_group_list(search=search, include_removed=include_removed)
     page = Paginator(groups, 50).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "latest": selectors.sync_run_latest(), "active": selectors.sync_run_active(),
+    context = {"form": form, "page": page, "search": search, "include_removed": include_removed,
+               "latest": selectors.sync_run_latest(), "active": selectors.sync_run_active(),
                "none_selected": not CodeGroup.objects.filter(synced=True).exists()}
     return render(request, "catalog/groups.html", context)
 
@@ -86,7 +91,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseClientRefresh()
     template = "catalog/run.html#progress" if request.htmx else "catalog/run.html"
     changes = Paginator(selectors.sync_change_list(run=run), 100).get_page(request.GET.get("page"))
-    return render(request, template, {"run": run, "changes": changes})
+    # A queued run normally starts within a second or two: only a stale heartbeat is worth a warning.
+    cluster = cluster_check() if run.status == SyncRun.Status.QUEUED else None
+    return render(request, template, {"run": run, "changes": changes, "cluster": cluster})
 
 
 @require_GET
@@ -98,5 +105,6 @@ def drift(request: HttpRequest) -> HttpResponse:
     changes = selectors.sync_change_list(run=run, kind=form.cleaned_data.get("kind", "")) if run else []
     page = Paginator(changes, 100).get_page(request.GET.get("page"))
     return render(request, "catalog/drift.html", {"form": form, "run": run, "page": page,
-                                                  "last_success": selectors.sync_run_last_success()})
+                                                  "last_success": selectors.sync_run_last_success(),
+                                                  "first_sync": selectors.sync_run_first()})
 

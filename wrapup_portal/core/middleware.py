@@ -6,12 +6,15 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Callable
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -29,6 +32,35 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
         return response
+
+
+def same_origin_referer(request: HttpRequest) -> str:
+    """The path (and query) of the page that sent this request, if it was one of the portal's; else ''."""
+    referer = request.headers.get("Referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(referer)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, but a form sent after the session expired returns to its page.
+
+    Signing in ends with a GET of `next`. For a POST that is the action's URL (Sync now's
+    /catalog/sync/), which answers a GET with 405. So a POST, PUT, PATCH or DELETE is sent back
+    to the page the form was on (the same-origin Referer), or to the overview without one.
+    The action itself is not replayed: the person sees the page and presses the button again.
+    """
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., HttpResponse]) -> HttpResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return super().handle_no_permission(request, view_func)
+        login_url = resolve_url(self.get_login_url(view_func))
+        if origin := same_origin_referer(request):
+            return redirect_to_login(origin, login_url, self.get_redirect_field_name(view_func))
+        return HttpResponseRedirect(login_url)
 
 
 class HtmxSignInRedirectMiddleware:

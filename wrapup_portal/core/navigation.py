@@ -21,6 +21,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Overview", "core:home", None),
     NavItem("Interactions", "interactions:search", "view_interactions"),
     NavItem("Live board", "interactions:board", "view_interactions"),
+    NavItem("Assignments", "assignments:list", "assign_wrapup"),
     NavItem("Code catalog", "catalog:groups", "manage_catalog"),
     NavItem("Queue grants", "accounts:grants", "manage_grants"),
     NavItem("System status", "core:status", "view_system"),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from django_q.models import Schedule, Task
 
 from wrapup_portal.core.models import Heartbeat
 
@@ -86,23 +87,37 @@ def genesys_check(*, use_cache: bool = True) -> Check:
 @dataclass(frozen=True)
 class ScheduleInfo:
     name: str
-    every_minutes: int | None
+    every: str  # "1 min", "hour", "cron 0 3 * * *", ...
     next_run: Any
     last_result: str  # "succeeded", "failed" or "" (not run yet)
     last_run_at: Any
 
 
+# django-q2's schedule types (django_q.models.Schedule.TYPE) as the "every" column says them.
+SCHEDULE_EVERY = {Schedule.ONCE: "once (not repeated)", Schedule.HOURLY: "hour", Schedule.DAILY: "day",
+                  Schedule.WEEKLY: "week", Schedule.BIWEEKLY: "2 weeks", Schedule.MONTHLY: "month",
+                  Schedule.BIMONTHLY: "2 months", Schedule.QUARTERLY: "quarter", Schedule.YEARLY: "year"}
+
+
+def schedule_every(*, schedule_type: str, minutes: int | None, cron: str | None) -> str:
+    """How often a schedule runs, as text: only MINUTES schedules have a number of minutes."""
+    if schedule_type == Schedule.MINUTES:
+        return f"{minutes} min" if minutes else "minute"
+    if schedule_type == Schedule.CRON:
+        return f"cron {cron}" if cron else "cron"
+    return SCHEDULE_EVERY.get(schedule_type, schedule_type)
+
+
 def schedule_list() -> list[ScheduleInfo]:
     """The cluster's schedules with the outcome of their latest run (for the status page)."""
-    from django_q.models import Schedule, Task
-
     schedules = list(Schedule.objects.order_by("name"))
     tasks = {t.id: t for t in Task.objects.filter(id__in=[s.task for s in schedules if s.task])}
     infos = []
     for schedule in schedules:
         task = tasks.get(schedule.task)
         result = "" if task is None else "succeeded" if task.success else "failed"
-        infos.append(ScheduleInfo(schedule.name or schedule.func, schedule.minutes, schedule.next_run, result,
+        every = schedule_every(schedule_type=schedule.schedule_type, minutes=schedule.minutes, cron=schedule.cron)
+        infos.append(ScheduleInfo(schedule.name or schedule.func, every, schedule.next_run, result,
                                   task.stopped if task else None))
     return infos
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.core.middleware import same_origin_referer
 from wrapup_portal.core.selectors import health_report, health_summary, schedule_list
 
 
@@ -44,6 +46,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         outcome="denied", target_kind="url", target_id=request.get_full_path()[:255], extra={"method": request.method},
     )
     return render(request, "403.html", status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent with a stale or missing token (a page left open, a sign-in
+    in another tab, cookies cleared). Nothing was done; the person reloads the page and sends it again.
+    """
+    audit_record(
+        action=Action.PERMISSION_DENIED, actor=Actor.for_user(getattr(request, "user", None)), request=request,
+        outcome="csrf_failed", reason=reason, target_kind="url", target_id=request.get_full_path()[:255],
+        extra={"method": request.method},
+    )
+    # Back to the page the form was on; a form's action URL may answer only POST.
+    reload_url = same_origin_referer(request) or reverse("core:home")
+    return render(request, "403_csrf.html", {"reload_url": reload_url}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

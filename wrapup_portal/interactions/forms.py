@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from integrations.genesys.query import DIRECTIONS
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
+from wrapup_portal.core.ids import UUID_RE
 from wrapup_portal.interactions.search import Search, WrapupState
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SEARCH_MEDIA = ("voice", "chat", "email", "message", "callback")
 
 PRESETS = (

@@ -25,10 +25,12 @@ class WrapupState:
     SYSTEM = "system"  # any ININ-* literal
     CODED = "coded"  # a real code
     CODE = "code"  # one given code
+    ACW = "acw"  # in after-call work right now, no code yet: what a bulk assignment is for
 
     CHOICES = (
         (ANY, "Any"),
         (NONE, "No code"),
+        (ACW, "In after-call work now, no code yet"),
         (TIMEOUT, "Timed out (ININ-WRAP-UP-TIMEOUT)"),
         (SYSTEM, "Any system code (ININ-…)"),
         (CODED, "Any real code"),
@@ -66,6 +68,7 @@ class Search:
     def query(self, page_number: int = 1) -> ConversationQuery:
         """The Genesys analytics query for one page of this search."""
         codes: tuple[str, ...] = ()
+        acw = self.wrapup == WrapupState.ACW  # the live board's question: conversations not ended yet
         if self.wrapup == WrapupState.TIMEOUT:
             codes = (WRAP_UP_TIMEOUT,)
         elif self.wrapup == WrapupState.CODE and self.code_id:
@@ -77,7 +80,9 @@ class Search:
             queue_ids=self.queue_ids,
             user_ids=self.user_ids,
             wrapup_codes=codes,
-            wrapup_code_missing=self.wrapup == WrapupState.NONE,
+            wrapup_code_missing=self.wrapup in (WrapupState.NONE, WrapupState.ACW),
+            ended_only=not acw,
+            acw_open=acw,
             wrapup_code_present=self.wrapup in (WrapupState.SYSTEM, WrapupState.CODED),
             media_types=self.media_types,
             direction=self.direction,

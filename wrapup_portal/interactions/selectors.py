@@ -3,7 +3,7 @@
 Every read goes through the analytics API (one call per page of up to 100 conversations);
 names come from the catalog (queues, codes) and from analytics itself (``participantName``),
 so filling a table costs no per-row calls. Answers are cached briefly (``CACHE_SECONDS``)
-under a generation that the portal bumps whenever it writes a wrap-up (``services``), so the
+under a generation that the portal moves on whenever it writes a wrap-up (``core.read_cache``), so the
 cache never shows a code the portal itself has since changed.
 """
 
@@ -24,15 +24,15 @@ from integrations.genesys.analytics import SYSTEM_CODE_PREFIX, WRAP_UP_TIMEOUT
 from wrapup_portal.audit.models import AuditEvent
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 from wrapup_portal.core.genesys import get_genesys_client
+from wrapup_portal.core.read_cache import CACHED_READ_SECONDS, conversation_generation, reads_generation
 from wrapup_portal.interactions.search import Search, WrapupState
 
-CACHE_SECONDS = 60
+CACHE_SECONDS = CACHED_READ_SECONDS
 BOARD_CACHE_SECONDS = 5
 BOARD_LOOKBACK = timedelta(hours=4)
 RECENT_TIMEOUTS = timedelta(minutes=30)
-BOARD_MAX_PAGES = 5  # 500 conversations with a leg in ACW at once is beyond any queue set we serve
+BOARD_MAX_PAGES = 10  # 1,000 conversations with a leg in ACW at once, over the whole organisation
 EXPORT_MAX_PAGES = 100  # 10,000 conversations; the export says so when it stops there
-GENERATION_KEY = "interactions:generation"
 
 SYSTEM_LABELS = {
     WRAP_UP_TIMEOUT: "Timed out (no code chosen)",
@@ -162,13 +162,11 @@ def _leg_row(conversation: AnalyticsConversation, leg: AnalyticsParticipant, nam
     )
 
 
-def _generation() -> int:
-    return int(cache.get(GENERATION_KEY) or 0)
 
 
 def _cache_key(kind: str, payload: object) -> str:
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    return f"interactions:{kind}:{_generation()}:{digest}"
+    return f"interactions:{kind}:{reads_generation()}:{digest}"
 
 
 def _details_page(query: ConversationQuery, *, seconds: int = CACHE_SECONDS) -> list[AnalyticsConversation]:
@@ -237,7 +235,7 @@ def interaction_detail(*, conversation_id: str, allowed: set[str] | None) -> Det
     A team lead sees a conversation when one of its agent legs is on a queue granted to them;
     otherwise it is as if it did not exist (None), so ids cannot be probed.
     """
-    key = _cache_key("detail", [conversation_id, _conversation_generation(conversation_id)])
+    key = _cache_key("detail", [conversation_id, conversation_generation(conversation_id)])
     conversation = cache.get(key)
     if conversation is None:
         conversation = get_genesys_client().get_conversation_details(conversation_id)
@@ -277,10 +275,6 @@ def _set_by(leg: LegRow, history: tuple[AuditEvent, ...]) -> str:
     return "portal" if portal else "agent"
 
 
-def _conversation_generation(conversation_id: str) -> int:
-    return int(cache.get(f"{GENERATION_KEY}:{conversation_id}") or 0)
-
-
 @dataclass(frozen=True)
 class Board:
     in_acw: tuple[LegRow, ...]  # no code yet, soonest deadline first
@@ -289,16 +283,26 @@ class Board:
 
 
 def acw_board(*, allowed: set[str] | None, now: datetime | None = None) -> Board:
-    """Agent legs in after-call work right now without a code, and legs that recently timed out."""
+    """Agent legs in after-call work right now without a code, and legs that recently timed out.
+
+    One query over every queue serves every user (each sees their own queues' legs): a board
+    refreshing every few seconds for each lead would otherwise spend the deployment's quota.
+    """
     now = now or timezone.now()
-    queues = () if allowed is None else tuple(sorted(allowed))
-    if allowed is not None and not queues:
+    if allowed is not None and not allowed:
         return Board((), (), now)
+    board = _board_all_queues(now)
+    if allowed is None:
+        return board
+    return Board(tuple(r for r in board.in_acw if r.queue_id in allowed),
+                 tuple(r for r in board.timed_out if r.queue_id in allowed), board.as_of)  # fmt: skip
+
+
+def _board_all_queues(now: datetime) -> Board:
     # The interval moves by whole minutes, so refreshes within a minute share cache entries
     # (each lives BOARD_CACHE_SECONDS); its end runs ahead so the newest legs are inside.
     minute = now.replace(second=0, microsecond=0)
-    waiting_search = Search(start=minute - BOARD_LOOKBACK, end=minute + timedelta(minutes=2), queue_ids=queues,
-                            wrapup=WrapupState.NONE)  # fmt: skip
+    waiting_search = Search(start=minute - BOARD_LOOKBACK, end=minute + timedelta(minutes=2), wrapup=WrapupState.NONE)
     in_acw: list[LegRow] = []
     for number in range(1, BOARD_MAX_PAGES + 1):
         query = _board_query(waiting_search, number, acw_open=True)
@@ -306,8 +310,7 @@ def acw_board(*, allowed: set[str] | None, now: datetime | None = None) -> Board
         in_acw.extend(_rows(waiting_search, query, conversations))
         if len(conversations) < query.page_size:
             break
-    timeout_search = Search(start=minute - RECENT_TIMEOUTS, end=minute + timedelta(minutes=2), queue_ids=queues,
-                            wrapup=WrapupState.TIMEOUT)  # fmt: skip
+    timeout_search = Search(start=minute - RECENT_TIMEOUTS, end=minute + timedelta(minutes=2), wrapup=WrapupState.TIMEOUT)
     query = _board_query(timeout_search, 1, acw_open=False)
     recent = [
         row for row in _rows(timeout_search, query, _details_page(query, seconds=BOARD_CACHE_SECONDS))

@@ -11,4 +11,5 @@ urlpatterns = [
     path("export.csv", views.export, name="export"),
     path("live/", views.board, name="board"),
     path("<str:conversation_id>/", views.detail, name="detail"),
+    path("<str:conversation_id>/legs/<str:participant_id>/assign/", views.assign, name="assign"),
 ]

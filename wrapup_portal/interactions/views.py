@@ -1,25 +1,40 @@
-"""Interactions pages: search, CSV export, conversation detail, live ACW board (read-only)."""
+"""Interactions pages: search, CSV export, conversation detail, live ACW board.
+
+They show the assignment forms: one per leg on the detail page (posted back here, so a
+refusal is shown on the same page) and one for the legs selected on the search page (posted
+to the assignments app's preview).
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations.genesys import GenesysError, NotFoundError
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.accounts.selectors import queue_ids_for
+from wrapup_portal.assignments.forms import AssignForm, BulkForm, assign_forms
+from wrapup_portal.assignments.services import Requester, assignment_request
 from wrapup_portal.audit.filters import remembered_filter
 from wrapup_portal.interactions import selectors
 from wrapup_portal.interactions.export import search_csv_stream
 from wrapup_portal.interactions.forms import UUID_RE, SearchForm
+from wrapup_portal.interactions.selectors import LegRow
 
 logger = logging.getLogger(__name__)
 view_interactions = permission_required(perm("view_interactions"), raise_exception=True)
+assign_wrapup = permission_required(perm("assign_wrapup"), raise_exception=True)
+ASSIGN_QUEUED = "Assignment #{pk} requested: {code} on the leg of conversation {cid}."
+ASSIGN_GENESYS_DOWN = "Genesys could not be asked about this leg ({error}). Nothing was queued; try again in a moment."
 FILTER_SESSION_KEY = "interactions:search:filter"
 NO_QUEUES = "No queues are granted to you yet: ask an admin to grant the queues you lead."
 
@@ -51,12 +66,36 @@ def search(request: HttpRequest) -> HttpResponse:
         scoped = form.search().scoped(allowed)
         if scoped is not None:
             try:
-                context["results"] = selectors.interaction_search_page(
-                    search=scoped, page_number=form.cleaned_data.get("page") or 1)
+                results = selectors.interaction_search_page(search=scoped, page_number=form.cleaned_data.get("page") or 1)
+                context["results"], context["rows"] = results, _row_views(request, results.rows)
+                if request.user.has_perm(perm("assign_wrapup")):  # offering the codes of the queues on this page
+                    context["bulk_form"] = BulkForm(queue_ids={row.queue_id for row in results.rows}, auto_id="bulk_%s")
             except GenesysError as error:
                 logger.warning("Interaction search failed: %s", error)
                 context["problem"] = genesys_problem(error)
     return render(request, "interactions/search.html", context)
+
+
+@dataclass(frozen=True)
+class RowView:
+    """A result row with its text and links made once in Python: the table is the page's cost."""
+
+    row: LegRow
+    when: str
+    detail_url: str
+    agent_url: str
+
+
+def _row_views(request: HttpRequest, rows: tuple[LegRow, ...]) -> list[RowView]:
+    detail_prefix = reverse("interactions:detail", args=["-"])[:-2]
+    query = request.GET.copy()
+    query.pop("page", None)
+    views = []
+    for row in rows:
+        query["agent"] = row.user_id
+        when = timezone.localtime(row.leg_start or row.conversation_start).strftime("%Y-%m-%d %H:%M:%S")
+        views.append(RowView(row, when, f"{detail_prefix}{row.conversation_id}/", f"?{query.urlencode()}"))
+    return views
 
 
 @require_GET
@@ -81,11 +120,16 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_GET
 @view_interactions
 def detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    return detail_page(request, conversation_id)
+
+
+def detail_page(request: HttpRequest, conversation_id: str, *, failed: tuple[str, AssignForm] | None = None) -> HttpResponse:
+    """The conversation's page; ``failed`` is a refused assign form (participant id, bound form) to show again."""
     if not UUID_RE.match(conversation_id):
         raise Http404("No such conversation.")
+    allowed = queue_ids_for(user=request.user)
     try:
-        found = selectors.interaction_detail(conversation_id=conversation_id.lower(),
-                                             allowed=queue_ids_for(user=request.user))  # fmt: skip
+        found = selectors.interaction_detail(conversation_id=conversation_id.lower(), allowed=allowed)
     except NotFoundError:
         found = None
     except GenesysError as error:
@@ -94,7 +138,11 @@ def detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
                                                              "conversation_id": conversation_id}, status=502)  # fmt: skip
     if found is None:
         raise Http404("No such conversation, or none on your queues.")
-    return render(request, "interactions/detail.html", {"detail": found, "conversation_id": conversation_id})
+    forms = assign_forms(legs=[leg for leg, _ in found.legs], user=request.user, allowed=allowed, failed=failed)
+    # A refused form whose leg has no form here (not an agent leg, another queue): its reason goes on top.
+    stray = failed[1] if failed is not None and all(f is not failed[1] for f in forms) else None
+    context = {"detail": found, "conversation_id": conversation_id, "assign_forms": forms, "assign_refused": stray}
+    return render(request, "interactions/detail.html", context)
 
 
 @require_GET
@@ -109,3 +157,31 @@ def board(request: HttpRequest) -> HttpResponse:
         context["problem"] = genesys_problem(error)
     template = "interactions/board.html#board" if request.htmx else "interactions/board.html"
     return render(request, template, context)
+
+
+# --- assigning one leg, from this page ----------------------------------------------------------
+@require_POST
+@assign_wrapup
+def assign(request: HttpRequest, conversation_id: str, participant_id: str) -> HttpResponse:
+    """The conversation page's own assign form; a refusal is shown again on the page, nothing created."""
+    if not (UUID_RE.match(conversation_id) and UUID_RE.match(participant_id)):
+        raise Http404("No such leg.")
+    form = AssignForm(request.POST, auto_id=f"id_{participant_id}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            assignment = assignment_request(
+                conversation_id=conversation_id.lower(), participant_id=participant_id.lower(), code=data["code"].code_id,
+                requester=Requester.person(request.user), notes=data["notes"], reason=data["reason"], request=request,
+                correction_needs_reason=True,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        except GenesysError as error:
+            logger.warning("Assign: Genesys did not answer: %s", error)
+            form.add_error(None, ASSIGN_GENESYS_DOWN.format(error=error))
+        else:
+            messages.success(request, ASSIGN_QUEUED.format(pk=assignment.pk, code=assignment.code_name, cid=conversation_id))
+            return redirect("assignments:detail", pk=assignment.pk)
+    # Shown again on the conversation's page, this leg's form with what was typed and why it was refused.
+    return detail_page(request, conversation_id, failed=(participant_id.lower(), form))

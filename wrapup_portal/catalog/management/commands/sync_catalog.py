@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wrapup_portal.catalog.models import SyncRun
 from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
-from wrapup_portal.core.genesys import build_genesys_client
+from wrapup_portal.core.genesys import build_genesys_client, genesys_missing_settings, genesys_not_configured_message
 
 
 class Command(BaseCommand):
@@ -20,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="append", default=[], metavar="ID", help="sync only this queue (repeatable)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if missing := genesys_missing_settings():
+            raise CommandError(genesys_not_configured_message(missing))
         request = sync_run_request(trigger=SyncRun.Trigger.CLI, queue_ids=options["queue"])
         if not request.created:
             raise CommandError(f"Sync #{request.run.pk} is already {request.run.status}; try again when it has finished.")
@@ -28,6 +30,6 @@ class Command(BaseCommand):
         if run.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"Sync #{run.pk} failed: {run.error}")
         self.stdout.write(
-            f"Sync #{run.pk} succeeded: {run.added} added, {run.changed} changed, {run.retired} retired, "
+            f"Sync #{run.pk} succeeded: {run.summary}, "
             f"{run.rows_written} rows written, {run.api_calls} API calls."
         )

@@ -30,7 +30,7 @@ from wrapup_portal.interactions.selectors import EXPORT_MAX_PAGES, LegRow, inter
 
 FIELDS = ("conversation_id", "participant_id", "queue_id", "user_id", "wrapup_code", "state")
 USAGE_ERROR = 2
-GENESYS_FAILED = 1
+FAILED = 1  # Genesys failed, or the results were cut short
 # --wrapup words; anything else is a code id or exact name. "code" is not one: the code itself is given.
 WRAPUP_WORDS = (WrapupState.ANY, WrapupState.NONE, WrapupState.TIMEOUT, WrapupState.SYSTEM, WrapupState.CODED)
 
@@ -43,7 +43,7 @@ UNKNOWN_CODE = ("--wrapup {value!r}: no wrap-up code with that id or exact name 
                 "(or use any, none, timeout, system, coded).")  # fmt: skip
 AMBIGUOUS_CODE = "--wrapup {value!r}: {count} codes have that name; give one of their ids: {ids}."
 GENESYS_FAILURE = "Genesys could not answer the search: {error}"
-NO_QUEUES = "{username} has no queues granted: nothing to search."
+NO_QUEUES = "{username} has no queues granted (or may not search interactions): nothing to search."
 TRUNCATED = (f"Stopped after {EXPORT_MAX_PAGES} pages of Genesys results: the output above is incomplete. "
              "Narrow the range (or the queues) and run again.")  # fmt: skip
 
@@ -143,10 +143,10 @@ class Command(BaseCommand):
                 else:
                     rows.append(row)
         except GenesysError as error:
-            raise CommandError(GENESYS_FAILURE.format(error=error), returncode=GENESYS_FAILED) from error
+            raise CommandError(GENESYS_FAILURE.format(error=error), returncode=FAILED) from error
         self.stdout.write(render(rows, options["format"]), ending="")
         if truncated:
-            raise CommandError(TRUNCATED, returncode=GENESYS_FAILED)
+            raise CommandError(TRUNCATED, returncode=FAILED)
 
     def _search(self, options: dict[str, Any]) -> tuple[Search | None, str]:
         """The options as the page's ``Search``, scoped to ``--as``; raises a usage error before any API call."""

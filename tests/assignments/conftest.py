@@ -1,0 +1,61 @@
+"""Fixtures of the assignments tests that several files share: the reliability tests' own sandbox,
+a portal running in other processes on a database of its own, and legs in after-call work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations.genesys_sandbox import OrgSpec, SandboxServer
+from tests.assignments.processes import Portal
+from tests.fixtures_sandbox import SandboxHelper
+
+
+@pytest.fixture(scope="module")
+def own_sandbox_server() -> Iterator[SandboxServer]:
+    """A sandbox for one module alone: the reliability tests move its clock and make thousands of conversations."""
+    org = OrgSpec(queues=4, codes=20, agents=30, days=1, conversations=0, deleted_codes=0)
+    server = SandboxServer(host="127.0.0.1", port=0, seed=1313, live=False, org=org)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_sandbox(own_sandbox_server: SandboxServer) -> Iterator[SandboxHelper]:
+    helper = SandboxHelper(own_sandbox_server.url, own_sandbox_server.login_url)
+    helper.reset()
+    yield helper
+    helper.reset()
+
+
+@pytest.fixture
+def portal(own_sandbox: SandboxHelper, tmp_path: Path) -> Iterator[Portal]:
+    """A migrated portal database with the sandbox's catalog; clusters started on it are stopped after."""
+    running = Portal(own_sandbox, tmp_path)
+    try:
+        running.prepare()
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def acw_legs(own_sandbox: SandboxHelper) -> Any:
+    """``acw_legs(n)``: n conversations with one agent leg in after-call work, on a queue without an
+    ACW time-out (so moving the clock ends none); returns (queue, [(conversation id, participant id)…])."""
+    sandbox = own_sandbox
+    queue = next(q for q in sandbox.org()["queues"] if q["wrapupPrompt"] == "MANDATORY")
+
+    def make(count: int) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        legs = []
+        for _ in range(count):
+            conversation = sandbox.create_conversation(queueId=queue["id"], state="acw")
+            agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
+            legs.append((conversation["id"], agent["id"]))
+        return queue, legs
+
+    return make

@@ -1,0 +1,122 @@
+"""Assignments: one request to put code C on agent leg P of conversation X, and its life cycle.
+
+```
+requested ──► waiting_for_acw ──► sending ──► applied
+     │              └──► expired (ACW over before we could write; Genesys kept its code)
+     └──► failed (permanent, with its reason)          any live state ──► cancelled
+```
+A leg has at most one live assignment (a conditional unique constraint on every database);
+a new request for it supersedes the live one explicitly. Rows are never deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class State(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    WAITING_FOR_ACW = "waiting_for_acw", "Waiting for after-call work"
+    SENDING = "sending", "Sending"
+    APPLIED = "applied", "Applied"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LIVE_STATES = (State.REQUESTED, State.WAITING_FOR_ACW, State.SENDING)
+FINAL_STATES = (State.APPLIED, State.EXPIRED, State.FAILED, State.CANCELLED)
+
+
+class Source(models.TextChoices):
+    PERSON = "person", "Person"
+    BULK = "bulk", "Bulk job"
+    CSV = "csv", "CSV upload"
+    CLI = "cli", "Command line"
+    RULE = "rule", "Rule"
+
+
+class LegState(models.TextChoices):
+    """What a read of the leg saw: the state a decision is taken from."""
+
+    CONNECTED = "connected", "Still connected"
+    ACW = "acw", "In after-call work"
+    FINAL = "final", "After-call work over"
+
+
+class BulkJob(models.Model):
+    """Many legs, one code, one confirmation: a bulk selection or a CSV upload."""
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} #{self.pk}"
+
+
+class Assignment(models.Model):
+    conversation_id = models.CharField(max_length=64)
+    participant_id = models.CharField(max_length=64)
+    queue_id = models.CharField(max_length=64, blank=True)
+    code_id = models.CharField(max_length=64)
+    code_name = models.CharField(max_length=255)  # as it was when requested
+    notes = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by_name = models.CharField(max_length=150, blank=True)  # username, OS user of the CLI, or rule name
+    job = models.ForeignKey(BulkJob, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.REQUESTED)
+    # What the validating read saw: the first attempt decides from it without reading again.
+    seen_state = models.CharField(max_length=16, choices=LegState.choices, blank=True)
+    seen_code = models.CharField(max_length=100, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    code_before = models.CharField(max_length=100, blank=True)  # the leg's code when requested
+    final_code = models.CharField(max_length=100, blank=True)  # what Genesys kept (expired)
+
+    attempts = models.PositiveIntegerField(default=0)  # writes sent
+    checks = models.PositiveIntegerField(default=0)  # reads while waiting or reading back
+    next_attempt_at = models.DateTimeField(db_index=True)
+    # A "sending" row whose worker died: read back once this has passed, never re-sent blindly.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_code = models.CharField(max_length=100, blank=True)
+    last_message = models.TextField(blank=True)
+    last_correlation_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="assign_due"),
+            models.Index(fields=["conversation_id", "participant_id"], name="assign_leg"),
+            models.Index(fields=["job", "state"], name="assign_job_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation_id", "participant_id"],
+                condition=Q(state__in=["requested", "waiting_for_acw", "sending"]),
+                name="assign_one_live_per_leg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment #{self.pk} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
