@@ -1,5 +1,5 @@
-"""Fixtures of the assignments tests that several files share: the reliability tests' own sandbox,
-a portal running in other processes on a database of its own, and legs in after-call work."""
+"""Fixtures of the reliability tests: a sandbox of their own, a portal running in other processes on
+a database of its own (``processes.Portal``), and legs in after-call work."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def test_a_leg_in_acw_is_written_once_and_audited(legs: Any, admin_user: Any) ->
     assert done.state == again.state == State.APPLIED
     assert writes(legs.sandbox, cid, pid) == 1
     assert carried(legs.sandbox, cid, pid) == code
-    assert events(assignment) == [Action.ASSIGNMENT_REQUESTED, Action.ASSIGNMENT_APPLIED]
+    assert events(assignment) == [Action.ASSIGNMENT_REQUESTED, Action.ASSIGNMENT_SENDING, Action.ASSIGNMENT_APPLIED]
 
 
 def test_the_first_attempt_decides_from_the_validating_read(legs: Any, admin_user: Any) -> None:
@@ -176,6 +176,9 @@ def test_a_worker_that_died_while_sending_is_read_back_after_its_lease(legs: Any
     Assignment.objects.filter(pk=assignment.pk).update(next_attempt_at=timezone.now())
     assert run(assignment).state == State.APPLIED
     assert writes(legs.sandbox, cid, pid) == 1
+    # Every state change is an event: requested, rescheduled (read back, not applied), sent, applied.
+    assert events(assignment) == [Action.ASSIGNMENT_REQUESTED, Action.ASSIGNMENT_RESCHEDULED,
+                                  Action.ASSIGNMENT_SENDING, Action.ASSIGNMENT_APPLIED]  # fmt: skip
 
 
 def test_a_second_read_back_of_a_lost_write_cannot_undo_a_newer_claim(legs: Any, admin_user: Any) -> None:

@@ -1,7 +1,7 @@
 """Issue 13, reliability: a killed cluster, two clusters at once, and faults lose nothing and write nothing twice.
 
 Real processes (``manage.py qcluster``, ``tests.assignments.portal_driver``) on a database of
-their own (see conftest), against a sandbox over HTTP. The sandbox counts the writes each leg
+their own (see ``processes``), against a sandbox over HTTP. The sandbox counts the writes each leg
 received: that count, not the portal's own rows, is the proof of "at most once".
 """
 
@@ -21,13 +21,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROWS = "SELECT id, conversation_id, participant_id, state, last_message FROM assignments_assignment"
 
 
-def outcome(portal: Portal, sandbox: SandboxHelper) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
-    """Every assignment row, and the writes the sandbox received per leg ("cid/pid")."""
-    return portal.query(ROWS), sandbox.stats()["writes"]
-
-
 def assert_applied_once_each(portal: Portal, sandbox: SandboxHelper, legs: list[tuple[str, str]]) -> None:
-    rows, writes = outcome(portal, sandbox)
+    rows, stats = portal.query(ROWS), sandbox.stats()
+    writes = stats["writes"]  # accepted writes per leg, "cid/pid"
     assert len(rows) == len(legs)
     unfinished = [r for r in rows if r[3] not in FINAL]
     assert not unfinished, f"{len(unfinished)} not final, e.g. {unfinished[:3]}"
@@ -37,6 +33,7 @@ def assert_applied_once_each(portal: Portal, sandbox: SandboxHelper, legs: list[
     twice = {leg: n for leg, n in writes.items() if n > 1}
     assert not twice, f"{len(twice)} legs written more than once: {list(twice.items())[:5]}"
     assert all(writes.get(f"{r[1]}/{r[2]}", 0) == 1 for r in rows)
+    assert stats["writes_refused"] == {}  # nor was a second write sent and refused
     # One "applied" event per assignment: a retried task or a second cluster never finishes one twice.
     doubled = portal.query("SELECT target_id FROM audit_auditevent WHERE action = 'assignment.applied' "
                            "GROUP BY target_id HAVING COUNT(*) > 1")  # fmt: skip

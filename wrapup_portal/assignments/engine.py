@@ -30,7 +30,7 @@ from integrations.genesys import (
 )
 from wrapup_portal.assignments.legs import Leg, leg_from_participant
 from wrapup_portal.assignments.models import Assignment, LegState, State
-from wrapup_portal.assignments.services import _audit, retry_delay
+from wrapup_portal.assignments.services import assignment_audit, retry_delay
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor
 from wrapup_portal.core.genesys import get_genesys_client
@@ -104,6 +104,8 @@ def _claim_for_sending(assignment: Assignment) -> Assignment | None:
             return None
         row.state, row.attempts, row.lease_until = State.SENDING, row.attempts + 1, now + LEASE
         row.save(update_fields=["state", "attempts", "lease_until", "updated_at"])
+        assignment_audit(row, Action.ASSIGNMENT_SENDING, ENGINE, outcome=State.SENDING,
+                         reason=f"write #{row.attempts} sent to Genesys")  # fmt: skip
     return row
 
 
@@ -220,7 +222,7 @@ def _finish(assignment: Assignment, state: str, action: str, *, from_state: str 
         row = _transition(assignment, to=state, from_state=from_state, **fields)
         if row is None:
             return Assignment.objects.get(pk=assignment.pk)
-        _audit(row, action, ENGINE, outcome=state, reason=reason, correlation_id=row.last_correlation_id,
+        assignment_audit(row, action, ENGINE, outcome=state, reason=reason, correlation_id=row.last_correlation_id,
                code_before=final_code if state == State.EXPIRED else "")  # fmt: skip
     return row
 
@@ -237,7 +239,7 @@ def _wait(assignment: Assignment, *, from_state: str | None = None) -> Assignmen
         if row is None:
             return Assignment.objects.get(pk=assignment.pk)
         if first:
-            _audit(row, Action.ASSIGNMENT_WAITING, ENGINE, outcome=State.WAITING_FOR_ACW,
+            assignment_audit(row, Action.ASSIGNMENT_WAITING, ENGINE, outcome=State.WAITING_FOR_ACW,
                    reason="the agent is still connected; the code is written when after-call work starts")  # fmt: skip
     return row
 
@@ -255,8 +257,12 @@ def _again(assignment: Assignment, error: GenesysError | None, *, delay: timedel
     if error is not None:
         _note(assignment, error)
     back_to = assignment.state if from_state is None else State.REQUESTED
-    row = _transition(assignment, to=back_to, from_state=from_state, lease_until=None,
-                      next_attempt_at=timezone.now() + delay)  # fmt: skip
+    with transaction.atomic():
+        row = _transition(assignment, to=back_to, from_state=from_state, lease_until=None,
+                          next_attempt_at=timezone.now() + delay)  # fmt: skip
+        if row is not None and from_state == State.SENDING:  # a state change: sending -> requested
+            assignment_audit(row, Action.ASSIGNMENT_RESCHEDULED, ENGINE, outcome=State.REQUESTED,
+                             reason=f"not applied ({error}); next try in {int(delay.total_seconds())} s")  # fmt: skip
     return row or Assignment.objects.get(pk=assignment.pk)
 
 

@@ -198,16 +198,17 @@ def _create(*, leg: Leg, code: WrapupCode, requester: Requester, source: str, re
             raise ValidationError(IN_FLIGHT, code="in_flight") from None
         if live is not None:
             Assignment.objects.filter(pk=live.pk).update(superseded_by=assignment)
-            _audit(live, Action.ASSIGNMENT_SUPERSEDED, requester.actor, request, outcome="cancelled",
+            assignment_audit(live, Action.ASSIGNMENT_SUPERSEDED, requester.actor, request, outcome="cancelled",
                    reason=f"superseded by assignment #{assignment.pk}")  # fmt: skip
-        _audit(assignment, Action.ASSIGNMENT_REQUESTED, requester.actor, request, outcome="requested", reason=reason)
+        assignment_audit(assignment, Action.ASSIGNMENT_REQUESTED, requester.actor, request, outcome="requested", reason=reason)
         if enqueue:
             transaction.on_commit(lambda: assignment_enqueue([assignment.pk]))
     return assignment
 
 
-def _audit(assignment: Assignment, action: str, actor: Actor, request: HttpRequest | None = None, *,
-           outcome: str = "", reason: str = "", correlation_id: str = "", code_before: str = "") -> None:  # fmt: skip
+def assignment_audit(assignment: Assignment, action: str, actor: Actor, request: HttpRequest | None = None, *,
+                     outcome: str = "", reason: str = "", correlation_id: str = "", code_before: str = "") -> None:  # fmt: skip
+    """The audit event of one state change; call it inside the transaction that makes the change."""
     audit_record(
         action=action, actor=actor, request=request, target_kind="assignment", target_id=str(assignment.pk),
         conversation_id=assignment.conversation_id, participant_id=assignment.participant_id,
@@ -402,7 +403,7 @@ def assignment_cancel(*, assignment_id: int, requester: Requester, request: Http
             raise ValidationError(NOT_CANCELLABLE.format(state=assignment.get_state_display().lower()), code="state")
         assignment.state, assignment.finished_at = State.CANCELLED, timezone.now()
         assignment.save(update_fields=["state", "finished_at", "updated_at"])
-        _audit(assignment, Action.ASSIGNMENT_CANCELLED, requester.actor, request, outcome="cancelled")
+        assignment_audit(assignment, Action.ASSIGNMENT_CANCELLED, requester.actor, request, outcome="cancelled")
     return assignment
 
 
@@ -422,7 +423,7 @@ def assignment_retry(*, assignment_id: int, requester: Requester, request: HttpR
                              request=request, job=old.job)  # fmt: skip
     with transaction.atomic():
         Assignment.objects.filter(pk=old.pk).update(superseded_by=new)
-        _audit(new, Action.ASSIGNMENT_RETRIED, requester.actor, request, outcome="requested",
+        assignment_audit(new, Action.ASSIGNMENT_RETRIED, requester.actor, request, outcome="requested",
                reason=f"retry of assignment #{old.pk}")  # fmt: skip
     return new
 

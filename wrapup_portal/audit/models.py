@@ -45,6 +45,8 @@ class Action(models.TextChoices):
     # Assignment life cycle (step 7).
     ASSIGNMENT_REQUESTED = "assignment.requested", "Assignment requested"
     ASSIGNMENT_WAITING = "assignment.waiting", "Assignment waiting for after-call work"
+    ASSIGNMENT_SENDING = "assignment.sending", "Assignment write sent"
+    ASSIGNMENT_RESCHEDULED = "assignment.rescheduled", "Assignment rescheduled after a try that did not apply"
     ASSIGNMENT_APPLIED = "assignment.applied", "Assignment applied"
     ASSIGNMENT_EXPIRED = "assignment.expired", "Assignment expired"
     ASSIGNMENT_FAILED = "assignment.failed", "Assignment failed"
