@@ -54,7 +54,7 @@ def create(legs_file: str, code: str, *, enqueue: bool) -> dict[str, Any]:
     preview = bulk_preview(wanted=[Wanted(cid, pid, code) for cid, pid in legs], requester=requester)
     if preview.bad_rows:
         raise SystemExit(f"{len(preview.bad_rows)} bad rows, first: {preview.bad_rows[0].message}")
-    job = bulk_job_create(preview=preview, requester=requester, source=Source.BULK, reason="reliability test")
+    job = bulk_job_create(preview=preview, requester=requester, source=Source.BULK, reason="reliability test", feed=enqueue)
     return {"job": job.pk, "assignments": job.assignments.count(), "preview_reads": preview.reads,
             "counts": preview.counts(), "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
 

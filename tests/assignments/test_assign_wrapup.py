@@ -34,6 +34,7 @@ HEADER = "conversation_id,participant_id,code,notes\n"
 def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing goes to a cluster: without --wait assignments stay queued, with --wait the command runs them."""
     monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
+    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run the engine themselves; nothing goes to a cluster."""
     monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
+    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
 
 
 @pytest.fixture
@@ -328,3 +329,54 @@ def test_a_bulk_preview_refuses_a_second_row_for_the_same_leg(legs: Any, admin_u
     assert [r.verdict for r in preview.rows] == [services.Verdict.WILL_APPLY, services.Verdict.INVALID]
     assert preview.rows[1].message == services.SAME_LEG.format(line=2)
     assert preview.reads == 1  # one batched analytics read for the whole file
+
+
+def test_a_bulk_job_is_fed_to_the_queue_a_few_chunks_at_a_time(legs: Any, admin_user: Any, monkeypatch: Any,
+                                                                django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+    """django-q2 runs tasks in order: a big job must not stand in front of the heartbeat for minutes."""
+    from django_q.models import OrmQ
+
+    from wrapup_portal.assignments import tasks
+
+    monkeypatch.undo()  # this test queues for real (into the ORM broker; no cluster runs them)
+    made = [legs() for _ in range(3)]
+    requester = Requester.person(admin_user)
+    wanted = [services.Wanted(c, p, legs.queue["codeIds"][0]) for c, p in made]
+    preview = services.bulk_preview(wanted=wanted, requester=requester)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.bulk_job_create(preview=preview, requester=requester, source="bulk")
+    ids = [a.pk for a in job.assignments.all()]
+    # 3 rows here; with more, only FEEDERS chunks of CHUNK would be queued. Scale the same rule down:
+    assert OrmQ.objects.count() == 1  # one chunk holds all three
+    reserved = Assignment.objects.filter(pk__in=ids, next_attempt_at__gt=timezone.now())
+    assert reserved.count() == 3  # kept for that task: no other feeder takes them
+    assert services.assignment_feed() == 0
+
+    tasks.assignments_execute_task(ids, True)  # the queued task, run here: reserved rows run at once
+    assert set(Assignment.objects.filter(pk__in=ids).values_list("state", flat=True)) == {State.APPLIED}
+
+
+def test_feeding_queues_at_most_feeders_chunks_and_each_chunk_feeds_the_next(db: Any, monkeypatch: Any) -> None:
+    from django_q.models import OrmQ
+
+    from wrapup_portal.assignments import tasks
+    from wrapup_portal.assignments.models import Source as AssignmentSource
+
+    monkeypatch.undo()  # feeding for real (into the ORM broker; no cluster runs the tasks)
+    now = timezone.now()
+    Assignment.objects.bulk_create([
+        Assignment(conversation_id=f"c{i}", participant_id="p", code_id="x", code_name="x",
+                   source=AssignmentSource.BULK, next_attempt_at=now)
+        for i in range(services.CHUNK * 5)
+    ])  # fmt: skip
+    queued = services.assignment_feed()
+
+    assert queued == services.FEEDERS * services.CHUNK
+    assert OrmQ.objects.count() == services.FEEDERS
+    assert Assignment.objects.filter(next_attempt_at__lte=timezone.now()).count() == services.CHUNK * 3
+    ran: list[int] = []
+    monkeypatch.setattr(tasks, "assignment_execute", lambda assignment_id, reserved: ran.append(assignment_id))
+    first = list(Assignment.objects.filter(next_attempt_at__gt=timezone.now()).order_by("pk").values_list("pk", flat=True))
+    tasks.assignments_execute_task(first[:services.CHUNK], True)
+    assert ran == first[:services.CHUNK]
+    assert OrmQ.objects.count() == services.FEEDERS + 1  # the chain goes on: one more chunk, not the whole rest

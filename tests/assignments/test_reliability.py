@@ -60,6 +60,10 @@ def test_a_cluster_killed_mid_run_loses_nothing_and_writes_nothing_twice(portal:
     # production, made to pass here) is over, the sweeper has it read back, never re-sent blindly.
     time.sleep(0.5)
     portal.query("UPDATE assignments_assignment SET lease_until = '2000-01-01 00:00:00' WHERE state = 'sending'")
+    # Rows the dead cluster's queued chunks had reserved fall due again after RESERVED_FOR (two
+    # minutes in production, made to pass here too); the sweeper then feeds them.
+    portal.query("UPDATE assignments_assignment SET next_attempt_at = '2000-01-01 00:00:00' "
+                 "WHERE state IN ('requested', 'waiting_for_acw')")
     portal.start_cluster()
     swept = portal.driver("sweep", "--until-final", "45", timeout=90)  # the minute schedule, every 2 s
 

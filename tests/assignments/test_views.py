@@ -41,6 +41,7 @@ HEADER = "conversation_id,participant_id,code,notes\n"
 def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run the engine themselves; nothing goes to a cluster."""
     monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
+    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
 
 
 @pytest.fixture

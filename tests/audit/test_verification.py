@@ -120,7 +120,10 @@ def test_the_checkpoint_schedule_is_registered_once(db) -> None:
     assert Schedule.objects.filter(name="audit.chain_checkpoint", func="wrapup_portal.audit.tasks.audit_chain_checkpoint").count() == 1
 
 
-def test_a_starting_cluster_worker_brings_the_hourly_verification_forward(chain) -> None:
+def test_a_starting_cluster_worker_brings_the_hourly_verification_forward(chain, monkeypatch) -> None:
+    # The sentinel's scheduler closes stale connections first; in a test that would close the
+    # test's own (transactional) connection on PostgreSQL.
+    monkeypatch.setattr("django_q.scheduler.close_old_django_connections", lambda: None)
     def queued_checkpoints() -> int:
         return sum(q.task["func"] == "wrapup_portal.audit.tasks.audit_chain_checkpoint" for q in OrmQ.objects.all())
 

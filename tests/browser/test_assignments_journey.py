@@ -26,7 +26,7 @@ from django.utils import timezone
 from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.accounts.services import demo_password
 from wrapup_portal.assignments import services
-from wrapup_portal.assignments.engine import assignment_execute
+from wrapup_portal.assignments.engine import assignment_execute, assignments_due
 from wrapup_portal.assignments.models import Assignment, BulkJob, State
 from wrapup_portal.catalog.models import CodeGroup, SyncRun, WrapupCode
 from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
@@ -123,6 +123,8 @@ def engine(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> Iterator[list[t
     request_started.connect(request_begins, dispatch_uid="journey-turns-begin")
     request_finished.connect(request_ends, dispatch_uid="journey-turns-end")
     monkeypatch.setattr(services, "assignment_enqueue", enqueue)
+    # A bulk job is fed to the cluster chunk by chunk; here its due rows go to the thread at once.
+    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: enqueue(assignments_due()) or 0)
     yield threads
     request_started.disconnect(dispatch_uid="journey-turns-begin")
     request_finished.disconnect(dispatch_uid="journey-turns-end")

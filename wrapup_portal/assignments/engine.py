@@ -54,8 +54,12 @@ REFUSED = "Genesys refused the write and the leg is still in after-call work: {e
 GAVE_UP = "Gave up after {tries} attempts; last error: {error}"
 
 
-def assignment_execute(*, assignment_id: int, client: GenesysClient | None = None) -> Assignment | None:
-    """Move one assignment on as far as it can go now. Safe to call any number of times."""
+def assignment_execute(*, assignment_id: int, client: GenesysClient | None = None,
+                       reserved: bool = False) -> Assignment | None:  # fmt: skip
+    """Move one assignment on as far as it can go now. Safe to call any number of times.
+
+    ``reserved``: a feeder set this row's next attempt ahead to keep it for this task; run it now.
+    """
     assignment = Assignment.objects.filter(pk=assignment_id).first()
     now = timezone.now()
     if assignment is None:
@@ -69,7 +73,9 @@ def assignment_execute(*, assignment_id: int, client: GenesysClient | None = Non
         if taken is None:
             return Assignment.objects.get(pk=assignment.pk)
         return _read_back(taken, client or get_genesys_client(), after=None)
-    if assignment.state not in (State.REQUESTED, State.WAITING_FOR_ACW) or assignment.next_attempt_at > now:
+    if assignment.state not in (State.REQUESTED, State.WAITING_FOR_ACW):
+        return assignment
+    if assignment.next_attempt_at > now and not reserved:
         return assignment
     client = client or get_genesys_client()
     first = assignment.state == State.REQUESTED and assignment.attempts == 0 and assignment.checks == 0
@@ -264,6 +270,12 @@ def _again(assignment: Assignment, error: GenesysError | None, *, delay: timedel
             assignment_audit(row, Action.ASSIGNMENT_RESCHEDULED, ENGINE, outcome=State.REQUESTED,
                              reason=f"not applied ({error}); next try in {int(delay.total_seconds())} s")  # fmt: skip
     return row or Assignment.objects.get(pk=assignment.pk)
+
+
+def assignments_lost(*, limit: int = 500) -> list[int]:
+    """Ids of "sending" assignments whose worker died (their lease has passed): to be read back."""
+    lost = Assignment.objects.filter(state=State.SENDING, lease_until__lte=timezone.now())
+    return list(lost.order_by("lease_until").values_list("pk", flat=True)[:limit])
 
 
 def assignments_due(*, limit: int = 500) -> list[int]:

@@ -34,6 +34,8 @@ from wrapup_portal.core.genesys import get_genesys_client
 NOTES_MAX = 2000  # the client refuses longer notes; Genesys' own limit is UNVERIFIED
 BATCH = 100  # conversations per batched analytics read
 CHUNK = 25  # assignments per queued task
+FEEDERS = 2  # chunks of a bulk job in django-q2's queue at once (see assignment_feed)
+RESERVED_FOR = timedelta(minutes=2)  # a fed chunk's rows are not due meanwhile; a lost task frees them
 
 UNKNOWN_CONVERSATION = "Genesys knows no conversation {cid}."
 UNKNOWN_PARTICIPANT = "Conversation {cid} has no participant {pid}."
@@ -220,11 +222,36 @@ def assignment_audit(assignment: Assignment, action: str, actor: Actor, request:
 
 
 def assignment_enqueue(assignment_ids: Sequence[int]) -> None:
-    """Queue execution in chunks (one task runs a chunk one by one); the sweeper is the safety net."""
+    """Queue these few assignments now (a person's request, a lost write to read back), in chunks."""
     ids = list(assignment_ids)
     for start in range(0, len(ids), CHUNK):
         async_task("wrapup_portal.assignments.tasks.assignments_execute_task", ids[start:start + CHUNK],
                    task_name=f"assignments {ids[start]}…", group="assignments")  # fmt: skip
+
+
+def assignment_feed(*, chunks: int = FEEDERS) -> int:
+    """Queue up to ``chunks`` chunks of due work; each chunk, once run, queues the next (``tasks``).
+
+    django-q2 runs tasks first in, first out: a 1,000-leg job queued at once would hold the
+    heartbeat, the sweeper and a person's single assignment behind minutes of quota-paced work.
+    Fed like this, the queue holds a few chunks at a time. Each chunk's rows are reserved (their
+    next attempt moved ``RESERVED_FOR`` ahead) so two feeders never take the same rows; if the
+    task is lost, the rows fall due again and the sweeper feeds them. Returns the rows queued.
+    """
+    queued = 0
+    for _ in range(chunks):
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(Assignment.objects.select_for_update(skip_locked=True)
+                       .filter(state__in=(State.REQUESTED, State.WAITING_FOR_ACW), next_attempt_at__lte=now)
+                       .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:CHUNK])  # fmt: skip
+            if not ids:
+                break
+            Assignment.objects.filter(pk__in=ids).update(next_attempt_at=now + RESERVED_FOR)
+        async_task("wrapup_portal.assignments.tasks.assignments_execute_task", ids, True,
+                   task_name=f"assignments {ids[0]}… (fed)", group="assignments")  # fmt: skip
+        queued += len(ids)
+    return queued
 
 
 # --- many legs ------------------------------------------------------------------------------------
@@ -380,18 +407,21 @@ def _judge(row: PreviewRow, code: WrapupCode | ValidationError, found: dict[str,
 
 
 def bulk_job_create(*, preview: Preview, requester: Requester, source: str, reason: str = "", file_name: str = "",
-                    request: HttpRequest | None = None) -> BulkJob:  # fmt: skip
-    """Queue the preview's good rows as one job (the caller decides whether bad rows block it)."""
+                    request: HttpRequest | None = None, feed: bool = True) -> BulkJob:  # fmt: skip
+    """Queue the preview's good rows as one job (the caller decides whether bad rows block it).
+
+    ``feed`` off leaves them due without queueing a task: a caller that runs them itself (the
+    CLI's ``--wait``); a running cluster's sweeper still picks them up within a minute.
+    """
     with transaction.atomic():
         job = BulkJob.objects.create(source=source, requested_by=requester.user, requested_by_name=requester.name,
                                      reason=reason, file_name=file_name[:255])  # fmt: skip
-        created = []
         for row in preview.ok_rows:
             assert row.leg is not None and row.code is not None
-            created.append(_create(leg=row.leg, code=row.code, requester=requester, source=source, reason=reason,
-                                   notes=row.notes, request=request, job=job, enqueue=False))  # fmt: skip
-        ids = [a.pk for a in created]
-        transaction.on_commit(lambda: assignment_enqueue(ids))
+            _create(leg=row.leg, code=row.code, requester=requester, source=source, reason=reason,
+                    notes=row.notes, request=request, job=job, enqueue=False)  # fmt: skip
+        if feed:
+            transaction.on_commit(lambda: assignment_feed())
     return job
 
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wrapup_portal.assignments.engine import assignment_execute, assignments_due
-from wrapup_portal.assignments.services import assignment_enqueue
+from wrapup_portal.assignments import services
+from wrapup_portal.assignments.engine import assignment_execute, assignments_lost
 
 
-def assignments_execute_task(assignment_ids: Sequence[int]) -> str:
-    """Run a chunk of assignments one after the other (each claimed on its own)."""
-    states = [getattr(assignment_execute(assignment_id=pk), "state", "missing") for pk in assignment_ids]
-    return ", ".join(f"{pk}:{state}" for pk, state in zip(assignment_ids, states))
+def assignments_execute_task(assignment_ids: Sequence[int], fed: bool = False) -> str:
+    """Run a chunk of assignments one after the other (each claimed on its own).
+
+    A ``fed`` chunk (``assignment_feed``) was reserved for this task: it runs even though its rows'
+    next attempt lies ahead, and then feeds the next chunk, so a bulk job flows a chunk at a time.
+    """
+    states = [getattr(assignment_execute(assignment_id=pk, reserved=fed), "state", "missing") for pk in assignment_ids]
+    more = services.assignment_feed(chunks=1) if fed else 0
+    return ", ".join(f"{pk}:{state}" for pk, state in zip(assignment_ids, states)) + (f"; fed {more}" if more else "")
 
 
 def assignments_sweep() -> str:
-    """Every minute: queue what is due (waiting legs, retries) and what a dead worker left "sending".
-
-    Nothing depends on a single enqueue surviving: a lost task is picked up here.
-    """
-    ids = assignments_due()
-    if ids:
-        assignment_enqueue(ids)
-    return f"{len(ids)} assignment(s) queued"
+    """Every minute: re-read what a dead worker left "sending", and feed what is due (waiting legs,
+    retries, a bulk job whose feeding task was lost). Nothing depends on one enqueue surviving."""
+    lost = assignments_lost()
+    if lost:
+        services.assignment_enqueue(lost)
+    fed = services.assignment_feed(chunks=1)
+    return f"{len(lost)} lost write(s) to read back, {fed} due assignment(s) queued"

@@ -137,7 +137,8 @@ class Command(BaseCommand):
         requester = self._requester(options["as_user"])  # before the file: a wrong --as costs nothing
         try:
             if options["csv"] is not None:
-                ids, skipped = self._from_csv(Path(options["csv"]), requester, skip_invalid=options["skip_invalid"])
+                ids, skipped = self._from_csv(Path(options["csv"]), requester, skip_invalid=options["skip_invalid"],
+                                              feed=not options["wait"])  # with --wait this command runs them itself
             else:
                 ids, skipped = [self._one(options, requester)], 0
         except GenesysError as error:
@@ -205,7 +206,7 @@ class Command(BaseCommand):
         return assignment.pk
 
     # --- a CSV ---------------------------------------------------------------------------------------
-    def _from_csv(self, path: Path, requester: Requester, *, skip_invalid: bool) -> tuple[list[int], int]:
+    def _from_csv(self, path: Path, requester: Requester, *, skip_invalid: bool, feed: bool) -> tuple[list[int], int]:
         """(queued ids, refused rows); every row is judged before anything is queued."""
         try:
             data = path.read_bytes()
@@ -228,7 +229,7 @@ class Command(BaseCommand):
         if not good:
             raise refused(NO_GOOD_ROWS.format(total=total))
         try:
-            job = bulk_job_create(preview=preview, requester=requester, source=Source.CSV, file_name=path.name)
+            job = bulk_job_create(preview=preview, requester=requester, source=Source.CSV, file_name=path.name, feed=feed)
         except ValidationError as error:  # a leg being written right now: the whole job rolled back
             raise refused(" ".join(error.messages)) from None
         ids = list(job.assignments.order_by("pk").values_list("pk", flat=True))
