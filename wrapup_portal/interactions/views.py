@@ -8,7 +8,6 @@ to the assignments app's preview).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -17,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.genesys import GenesysError, NotFoundError
@@ -76,26 +77,38 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/search.html", context)
 
 
-@dataclass(frozen=True)
-class RowView:
-    """A result row with its text and links made once in Python: the table is the page's cost."""
-
-    row: LegRow
-    when: str
-    detail_url: str
-    agent_url: str
+STATE_LABELS = {"acw": "In ACW", "connected": "Open", "final": "Final"}
+ROW_HTML = (
+    '<tr><td><input type="checkbox" name="leg" value="{}/{}" form="bulk" aria-label="Select the leg of {} at {}"></td>'
+    '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td><a href="{}" title="Only this agent">{}</a></td>'
+    '<td>{}</td><td>{}</td><td><span class="badge badge-{}">{}</span></td></tr>'
+)
 
 
-def _row_views(request: HttpRequest, rows: tuple[LegRow, ...]) -> list[RowView]:
+def _row_views(request: HttpRequest, rows: tuple[LegRow, ...]) -> list[SafeString]:
+    """The result rows as HTML made in Python: at 100 rows the table is the page's main cost,
+    and the template engine spends several times longer on the same markup."""
     detail_prefix = reverse("interactions:detail", args=["-"])[:-2]
     query = request.GET.copy()
     query.pop("page", None)
-    views = []
+    html = []
     for row in rows:
         query["agent"] = row.user_id
         when = timezone.localtime(row.leg_start or row.conversation_start).strftime("%Y-%m-%d %H:%M:%S")
-        views.append(RowView(row, when, f"{detail_prefix}{row.conversation_id}/", f"?{query.urlencode()}"))
-    return views
+        duration = f"{row.duration_seconds} s" if row.duration_seconds is not None else mark_safe('<span class="muted">ongoing</span>')
+        html.append(format_html(ROW_HTML, row.conversation_id, row.participant_id, row.agent_name, when,
+                                f"{detail_prefix}{row.conversation_id}/", when, duration, row.queue_name,
+                                f"?{query.urlencode()}", row.agent_name, row.media_type, _code_cell(row),
+                                row.state, STATE_LABELS.get(row.state, row.state)))  # fmt: skip
+    return html
+
+
+def _code_cell(row: LegRow) -> SafeString:
+    if row.wrapup_code:
+        retired = mark_safe(' <span class="muted">(retired)</span>') if row.code_retired else ""
+        return format_html('<span class="{}" title="{}">{}</span>{}', "status-skipped" if row.is_system else "",
+                           row.wrapup_code, row.code_name, retired)  # fmt: skip
+    return mark_safe('<span class="status-down">No code</span>') if row.state != "connected" else mark_safe("")
 
 
 @require_GET
