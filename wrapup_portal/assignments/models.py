@@ -98,6 +98,8 @@ class Assignment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The rule that asked for it (source=rule); kept as requested_by_name once the rule is deleted.
+    rule = models.ForeignKey("Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
 
     class Meta:
         ordering = ["-id"]
@@ -120,3 +122,47 @@ class Assignment(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class Rule(models.Model):
+    """Auto-assign rule: legs of `queue` matching the conditions get `code` as their ACW starts.
+
+    Enabled rules are tried by ascending `priority`; the first that matches wins. Empty
+    conditions match anything. ANI/DNIS patterns are fnmatch-style globs (`*`, `?`, `[0-9]`),
+    matched against the address with any `tel:`/`sip:` prefix removed.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    priority = models.PositiveIntegerField(default=0, db_index=True)
+    queue = models.ForeignKey("catalog.CodeGroup", on_delete=models.PROTECT, related_name="rules")
+    code = models.ForeignKey("catalog.WrapupCode", on_delete=models.PROTECT, related_name="rules")
+    notes_template = models.TextField(blank=True)
+    # A real code the agent chose is kept unless both say otherwise (see rules.rule_matches).
+    override_agent_code = models.BooleanField(default=False)
+    only_without_code = models.BooleanField(default=True)
+
+    # Conditions: an empty value means "any".
+    media_types = models.JSONField(default=list, blank=True)
+    direction = models.CharField(max_length=16, choices=Direction.choices, blank=True)
+    ani_pattern = models.CharField(max_length=100, blank=True)
+    dnis_pattern = models.CharField(max_length=100, blank=True)
+    user_ids = models.JSONField(default=list, blank=True)
+    team_ids = models.JSONField(default=list, blank=True)
+    talk_seconds_min = models.PositiveIntegerField(null=True, blank=True)
+    talk_seconds_max = models.PositiveIntegerField(null=True, blank=True)
+    disconnect_types = models.JSONField(default=list, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
