@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from wrapup_portal.assignments.hooks import genesys_events
+
 urlpatterns = [
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
@@ -29,6 +31,8 @@ urlpatterns = [
         name="admin-login",
     ),
     path("admin/", admin.site.urls),
+    # Conversation events from Genesys (Process Automation workflow or EventBridge): the rules' event path.
+    path("hooks/genesys/events", genesys_events, name="hooks-genesys-events"),
 ]
 
 handler403 = "wrapup_portal.core.views.permission_denied"

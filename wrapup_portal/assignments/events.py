@@ -1,0 +1,318 @@
+"""The rules' event path: a Genesys conversation event in, at most one rule's assignment out.
+
+``POST /hooks/genesys/events`` (``hooks``) checks the shared secret, parses the event (bare, topic
+in ``X-Wrapup-Event-Topic``, or an EventBridge envelope), stores it once per leg and kind
+(``ConversationEvent.dedupe_key``) and answers 202; ``events_process_task`` does the work:
+
+* ``user.end`` (the agent leg ended, ACW starts): read the leg back, and if it is in ACW and a
+  rule matches, request the rule's code through the assignment engine and run it at once.
+* ``acw`` (ACW over): whatever waits for the leg is run at once, so it settles now.
+
+Replay safety has three layers: one row per leg and kind, a compare-and-set claim of the row
+before any work, and no rule assignment for a leg that already has a live one or an applied
+rule's one. The poller (``poller``) feeds the legs it finds through the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone as dt_timezone
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.genesys import GenesysClient, GenesysError, NotFoundError
+from integrations.genesys._parse import is_uuid
+from wrapup_portal.assignments.engine import assignment_execute
+from wrapup_portal.assignments.legs import leg_from_participant
+from wrapup_portal.assignments.models import (
+    LIVE_STATES,
+    Assignment,
+    ConversationEvent,
+    EventKind,
+    EventOutcome,
+    LegState,
+    Source,
+    State,
+)
+from wrapup_portal.assignments.rules import rule_for_leg, rule_leg_from_participant, rule_notes
+from wrapup_portal.assignments.services import NOTES_MAX, Requester, assignment_request
+from wrapup_portal.audit.models import Action
+from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.core.genesys import get_genesys_client
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Wrapup-Webhook-Secret"
+TOPIC_HEADER = "X-Wrapup-Event-Topic"
+MAX_BODY = 64 * 1024  # a real event is about 1 KB
+MAX_PENDING_PER_CONVERSATION = 20  # unprocessed rows per conversation; beyond, events are dropped
+MAX_PENDING = 10_000  # unprocessed rows in all
+DROPPED_KEY = "assignments:events_dropped"
+TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.(?P<cid>[^.]+)\.(?P<kind>user\.end|acw)$")
+HOOK = Actor.system("event hook")
+
+NO_SECRET = "The event hook is off: WRAPUP_WEBHOOK_SECRET is not set."
+BAD_SECRET = "Missing or wrong X-Wrapup-Webhook-Secret."
+TOO_LARGE = f"The body is larger than {MAX_BODY // 1024} KB."
+NOT_JSON = "The body is not JSON."
+NOT_OBJECT = "The body must be a JSON object."
+NO_TOPIC = "No topic: send X-Wrapup-Event-Topic with a bare payload, or an EventBridge envelope."
+UNKNOWN_TOPIC = "Unknown topic: only v2.detail.events.conversation.{id}.user.end and .acw are taken."
+BAD_ID = "{name} must be a UUID."
+TOPIC_MISMATCH = "The topic and the payload name different conversations."
+FLOODED = "Too many events for this conversation are waiting; this one was dropped."
+OVERLOADED = "Too many events are waiting; this one was dropped."
+
+
+class EventRejected(Exception):
+    """The hook refuses a delivery; the message is the short reason the sender is told."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    kind: str  # EventKind
+    conversation_id: str
+    participant_id: str
+    user_id: str = ""
+    queue_id: str = ""
+    event_time: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dedupe_key(self) -> str:
+        # One row per leg and kind: a leg ends once and its ACW ends once, whatever the
+        # delivery (redelivery, bare and EventBridge both, the poller) says about it.
+        return hashlib.sha256(f"{self.kind}:{self.conversation_id}:{self.participant_id}".encode()).hexdigest()
+
+
+# --- the hook ---------------------------------------------------------------------------------------
+def webhook_secret_check(given: str | None) -> None:
+    """Raise ``EventRejected`` (401) unless ``given`` is the configured secret (constant time)."""
+    expected = settings.WRAPUP_WEBHOOK_SECRET or ""
+    if not expected:
+        raise EventRejected(NO_SECRET, status=401)
+    if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
+        raise EventRejected(BAD_SECRET, status=401)
+
+
+def webhook_rejected_record(*, request: HttpRequest, reason: str) -> None:
+    """The audit event of a refused delivery (no secret, wrong secret)."""
+    audit_record(action=Action.WEBHOOK_REJECTED, actor=HOOK, request=request, target_kind="webhook",
+                 target_id="/hooks/genesys/events", outcome="rejected", reason=reason)  # fmt: skip
+
+
+def event_body_read(request: HttpRequest) -> bytes:
+    """At most ``MAX_BODY`` bytes of the body; a longer one is refused without reading it all."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        raise EventRejected(TOO_LARGE)
+    body = request.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise EventRejected(TOO_LARGE)
+    return body
+
+
+def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
+    """The event in a bare payload (topic from the header) or an EventBridge envelope (§7)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise EventRejected(NOT_JSON) from None
+    if not isinstance(data, dict):
+        raise EventRejected(NOT_OBJECT)
+    detail = data.get("detail")
+    if isinstance(detail, dict) and "eventBody" in detail:  # EventBridge: detail = {topicName, eventBody, …}
+        topic, payload = detail.get("topicName") or data.get("detail-type"), detail.get("eventBody")
+    else:
+        topic, payload = topic_header, data
+    if not topic:
+        raise EventRejected(NO_TOPIC)
+    match = TOPIC.match(topic) if isinstance(topic, str) else None
+    if match is None:
+        raise EventRejected(UNKNOWN_TOPIC)
+    if not isinstance(payload, dict):
+        raise EventRejected(NOT_OBJECT)
+    cid, pid = _uuid(payload.get("conversationId"), "conversationId"), _uuid(payload.get("participantId"), "participantId")
+    if match["cid"].lower() != cid:
+        raise EventRejected(TOPIC_MISMATCH)
+    user_id, queue_id = payload.get("userId"), payload.get("queueId")
+    return ParsedEvent(
+        kind=match["kind"], conversation_id=cid, participant_id=pid,
+        user_id=user_id.lower() if isinstance(user_id, str) and is_uuid(user_id) else "",
+        queue_id=queue_id.lower() if isinstance(queue_id, str) and is_uuid(queue_id) else "",
+        event_time=_epoch_ms(payload.get("eventTime")), payload=payload,
+    )  # fmt: skip
+
+
+def _uuid(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not is_uuid(value.strip()):
+        raise EventRejected(BAD_ID.format(name=name))
+    return value.strip().lower()
+
+
+def _epoch_ms(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=dt_timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def event_receive(*, event: ParsedEvent, via: str = "hook") -> tuple[ConversationEvent, bool]:
+    """Store the event once and queue its processing; returns (row, created).
+
+    A flood is bounded: beyond ``MAX_PENDING_PER_CONVERSATION`` unprocessed rows for one
+    conversation (or ``MAX_PENDING`` in all) a new event is dropped, counted and refused (429),
+    so a sender that retries later, and the poller meanwhile, still cover the leg.
+    """
+    existing = ConversationEvent.objects.filter(dedupe_key=event.dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    pending = ConversationEvent.objects.filter(processed_at__isnull=True)
+    if pending.filter(conversation_id=event.conversation_id).count() >= MAX_PENDING_PER_CONVERSATION:
+        _count_dropped(event)
+        raise EventRejected(FLOODED, status=429)
+    if pending.count() >= MAX_PENDING:
+        _count_dropped(event)
+        raise EventRejected(OVERLOADED, status=429)
+    try:
+        with transaction.atomic():
+            row = ConversationEvent.objects.create(
+                kind=event.kind, conversation_id=event.conversation_id, participant_id=event.participant_id,
+                user_id=event.user_id, queue_id=event.queue_id, dedupe_key=event.dedupe_key, via=via,
+                payload=event.payload, event_time=event.event_time,
+            )  # fmt: skip
+            transaction.on_commit(lambda: event_enqueue(row.pk))
+    except IntegrityError:  # the same event, delivered twice at once: the other request stored it
+        return ConversationEvent.objects.get(dedupe_key=event.dedupe_key), False
+    return row, True
+
+
+def _count_dropped(event: ParsedEvent) -> None:
+    cache.add(DROPPED_KEY, 0, timeout=None)
+    try:
+        cache.incr(DROPPED_KEY)
+    except ValueError:  # evicted between add and incr
+        cache.set(DROPPED_KEY, 1, timeout=None)
+    logger.warning("event dropped (flood): %s %s/%s", event.kind, event.conversation_id, event.participant_id)
+
+
+def events_dropped() -> int:
+    """How many events the flood bound dropped (since the cache last started)."""
+    return int(cache.get(DROPPED_KEY) or 0)
+
+
+def event_enqueue(event_id: int) -> None:
+    async_task("wrapup_portal.assignments.tasks.events_process_task", event_id, task_name=f"event {event_id}",
+               group="events")  # fmt: skip
+
+
+# --- processing --------------------------------------------------------------------------------------
+def event_process(*, event_id: int, client: GenesysClient | None = None) -> ConversationEvent | None:
+    """Do what one stored event asks. Safe to run twice: the row is claimed first."""
+    now = timezone.now()
+    claimed = ConversationEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
+        processed_at=now, outcome=EventOutcome.PROCESSING, tries=F("tries") + 1)
+    if not claimed:
+        return ConversationEvent.objects.filter(pk=event_id).first()
+    event = ConversationEvent.objects.get(pk=event_id)
+    client = client or get_genesys_client()
+    if event.kind == EventKind.USER_END:
+        outcome, detail, assignment = rule_fire(conversation_id=event.conversation_id,
+                                                participant_id=event.participant_id, client=client)  # fmt: skip
+    else:
+        outcome, detail, assignment = _settle(event, client)
+    ConversationEvent.objects.filter(pk=event.pk).update(outcome=outcome, detail=detail[:2000], assignment=assignment,
+                                                         processed_at=timezone.now())  # fmt: skip
+    event.refresh_from_db()
+    return event
+
+
+def leg_has_assignment(conversation_id: str, participant_id: str) -> bool:
+    """True when the leg has a live assignment (anyone's) or an applied one from a rule: a rule leaves it alone."""
+    return Assignment.objects.filter(
+        Q(state__in=LIVE_STATES) | Q(source=Source.RULE, state=State.APPLIED),
+        conversation_id=conversation_id, participant_id=participant_id,
+    ).exists()  # fmt: skip
+
+
+def rule_fire(*, conversation_id: str, participant_id: str,
+              client: GenesysClient) -> tuple[str, str, Assignment | None]:  # fmt: skip
+    """Code one leg by the first matching rule, if it is in ACW; returns (outcome, detail, assignment).
+
+    The leg is read back (events can be early, late or forged) and must be in ACW. The
+    assignment goes through the engine (source rule, the rule recorded) and is run at once.
+    """
+    if leg_has_assignment(conversation_id, participant_id):
+        return EventOutcome.ALREADY, "", None
+    try:
+        conversation = client.get_conversation(conversation_id)
+    except (NotFoundError, ValueError):
+        return EventOutcome.GONE, "", None
+    except GenesysError as error:
+        return EventOutcome.ERROR, str(error), None
+    participant = conversation.participant(participant_id)
+    if participant is None:
+        return EventOutcome.GONE, "", None
+    if participant.purpose != "agent":
+        return EventOutcome.NOT_AGENT, participant.purpose or "", None
+    leg = leg_from_participant(conversation.id, participant)
+    if leg.state != LegState.ACW:
+        return EventOutcome.NOT_IN_ACW, leg.state, None
+    rule_leg = rule_leg_from_participant(conversation, participant)
+    rule = rule_for_leg(rule_leg)
+    if rule is None:
+        return EventOutcome.NO_RULE, "", None
+    try:
+        notes = rule_notes(rule, rule_leg)[:NOTES_MAX]
+    except (KeyError, ValueError, IndexError):  # a template the rule form should have refused
+        notes = ""
+    try:
+        assignment = assignment_request(
+            conversation_id=conversation.id, participant_id=participant.id, code=rule.code.code_id,
+            requester=Requester(Actor.rule(rule.pk, rule.name)), source=Source.RULE, notes=notes,
+            reason=f"rule {rule.name!r}",
+        )  # fmt: skip
+    except ValidationError as error:
+        return EventOutcome.REFUSED, f"rule {rule.name!r}: {error.messages[0]}", None
+    Assignment.objects.filter(pk=assignment.pk).update(rule=rule)
+    # Run it now rather than waiting for the queued task: the latency target is one second.
+    done = assignment_execute(assignment_id=assignment.pk, client=client) or assignment
+    return EventOutcome.ASSIGNED, f"rule {rule.name!r}: assignment #{assignment.pk} {done.state}", assignment
+
+
+def _settle(event: ConversationEvent, client: GenesysClient) -> tuple[str, str, Assignment | None]:
+    """ACW is over: run what waits for this leg now (it expires with the final code, or applies)."""
+    waiting = list(Assignment.objects.filter(conversation_id=event.conversation_id, participant_id=event.participant_id,
+                                             state__in=(State.REQUESTED, State.WAITING_FOR_ACW)))  # fmt: skip
+    if not waiting:
+        return EventOutcome.NOTHING, "", None
+    states = []
+    for assignment in waiting:
+        # Due now: the engine would otherwise leave a waiting row until its next check.
+        Assignment.objects.filter(pk=assignment.pk, state__in=(State.REQUESTED, State.WAITING_FOR_ACW)).update(
+            next_attempt_at=timezone.now())
+        done = assignment_execute(assignment_id=assignment.pk, client=client)
+        states.append(f"#{assignment.pk} {getattr(done, 'state', 'missing')}")
+    return EventOutcome.SETTLED, ", ".join(states), waiting[-1]
