@@ -72,6 +72,13 @@ PAGE_ACCESS: dict[str, Page] = {
     "assignments:upload": Page({TEAM_LEAD, ADMIN}),
     "assignments:upload_confirm": Page({TEAM_LEAD, ADMIN}, method="post"),  # no upload kept: back to the form
     "assignments:job": Page({TEAM_LEAD, ADMIN}, missing_object=True),
+    "rules:list": Page({ADMIN}),
+    "rules:create": Page({ADMIN}),
+    "rules:dry_run": Page({ADMIN}),  # without ?run=1 it only explains itself: no Genesys call
+    "rules:edit": Page({ADMIN}, missing_object=True),
+    "rules:delete": Page({ADMIN}, missing_object=True),  # GET: the confirmation page
+    "rules:toggle": Page({ADMIN}, method="post", missing_object=True),
+    "rules:move": Page({ADMIN}, method="post", missing_object=True),
     # Old addresses of the queue grant pages: a redirect for anyone signed in; the target checks.
     "grants-moved": Page(ALL),
     "grant-moved": Page(ALL),
@@ -161,7 +168,8 @@ def test_each_role_may_use_exactly_its_pages(make_user, client_for, role: str, r
 def test_navigation_shows_each_role_only_its_pages(make_user, client_for) -> None:
     expected = {
         TEAM_LEAD: {"Overview", "Interactions", "Live board", "Assignments"},
-        ADMIN: {"Overview", "Interactions", "Live board", "Assignments", "Code catalog", "Queue grants", "System status"},
+        ADMIN: {"Overview", "Interactions", "Live board", "Assignments", "Code catalog", "Rules", "Queue grants",
+                "System status"},
         COMPLIANCE: {"Overview", "Audit log"},
     }
     for role, labels in expected.items():

@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("wrapup_portal.audit.urls")),
     path("catalog/", include("wrapup_portal.catalog.urls")),
     path("interactions/", include("wrapup_portal.interactions.urls")),
+    path("rules/", include("wrapup_portal.assignments.rule_urls")),
     # Queue grants moved from the catalog to accounts; old bookmarks still land on them.
     path("catalog/grants/", RedirectView.as_view(pattern_name="accounts:grants", permanent=True), name="grants-moved"),
     path(
