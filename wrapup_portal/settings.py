@@ -179,7 +179,9 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
-    "poll": 1,
+    # How long the ORM broker sleeps when its queue is empty: the rules' event path must write a
+    # leg's code within a second of ACW starting (issue 14), so a task may not wait a second here.
+    "poll": float(os.environ.get("PORTAL_Q_POLL", 0.2)),
     "label": "Background tasks",
 }
 

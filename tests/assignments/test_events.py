@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -318,3 +319,30 @@ def test_the_poller_does_nothing_without_enabled_rules(catalog, queued) -> None:
     assert poller.legs_poll(client=build_genesys_client()) == {"found": 0, "queued": 0, "retried": 0, "handled": 0,
                                                                 "dropped": 0}  # fmt: skip
     assert not ConversationEvent.objects.exists()
+
+
+@pytest.mark.integration
+def test_the_sandbox_delivers_to_the_live_hook_and_the_leg_gets_the_rule_s_code(ruled, queued, live_server) -> None:
+    """The real delivery: the sandbox POSTs its events to the portal over HTTP (EventBridge form)."""
+    sandbox = ruled.sandbox
+    sandbox.configure(webhook_url=f"{live_server.url}{URL}", webhook_secret=SECRET, webhook_format="eventbridge")
+    cid, pid = ruled("connected")
+    sandbox.advance(cid)  # connected -> ACW: user.end goes to the hook
+    deadline = time.monotonic() + 10
+    while not ConversationEvent.objects.filter(conversation_id=cid).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    row = ConversationEvent.objects.get(conversation_id=cid)
+    assert row.kind == "user.end" and row.pk in queued
+    tasks.events_process_task(row.pk)
+    assert carried(sandbox, cid, pid) == ruled.code.code_id and writes(sandbox, cid, pid) == 1
+
+    sandbox.configure(webhook_secret="not-the-secret")  # a sender with the wrong secret is refused and audited
+    other, _ = ruled("acw")
+    deadline = time.monotonic() + 10
+    while not AuditEvent.objects.filter(action=Action.WEBHOOK_REJECTED).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rejections() == 1 and not ConversationEvent.objects.filter(conversation_id=other).exists()
+    deadline = time.monotonic() + 5
+    while next(e for e in sandbox.events() if other in e["topic"])["status"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the sandbox notes the answer once it is back
+    assert next(e for e in sandbox.events() if other in e["topic"])["status"] == 401
