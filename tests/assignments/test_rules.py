@@ -15,6 +15,7 @@ from wrapup_portal.assignments.rule_services import (
     BAD_PATTERN,
     BAD_TEMPLATE,
     CODE_NOT_OFFERED_BY_QUEUE,
+    CODE_RETIRED,
     DUPLICATE_NAME,
     MIN_OVER_MAX,
     OVERRIDE_CONFLICT,
@@ -93,11 +94,11 @@ def test_conditions_each_narrow_the_match(queue: CodeGroup) -> None:
                                  talk_seconds_max=120, disconnect_types=["peer", "client"]), actor=ACTOR)  # fmt: skip
     assert rule_for_leg(leg(queue)) == rule
     misses = [{"media_type": "chat"}, {"direction": "outbound"}, {"ani": "tel:+4420123"}, {"dnis": "tel:+18005550199"},
-              {"user_id": "u2"}, {"team_id": "t2"}, {"talk_seconds": 59}, {"talk_seconds": 121}, {"talk_seconds": None},
+              {"user_id": "u2"}, {"user_id": ""}, {"team_id": "t2"}, {"talk_seconds": 59}, {"talk_seconds": 121}, {"talk_seconds": None},
               {"disconnect_type": "transfer"}]  # fmt: skip
     for change in misses:
         assert rule_for_leg(leg(queue, **change)) is None, change
-    assert rule_for_leg(leg(queue, disconnect_type="CLIENT", ani="+15550000000")) == rule
+    assert rule_for_leg(leg(queue, disconnect_type="CLIENT", ani="+15550000000", user_id="U1")) == rule
 
 
 def test_a_real_code_is_kept_unless_the_rule_overrides_and_system_codes_count_as_none(queue: CodeGroup) -> None:
@@ -174,6 +175,16 @@ def test_a_template_with_an_unknown_or_unsafe_placeholder_is_refused(queue: Code
         with pytest.raises(ValidationError) as caught:
             rule_create(data=data(queue, notes_template=template), actor=ACTOR)
         assert caught.value.message_dict["notes_template"][0].startswith(BAD_TEMPLATE.split("{")[0]), template
+    assert not Rule.objects.exists()
+
+
+def test_a_retired_code_is_refused(queue: CodeGroup) -> None:
+    code = codes(queue)[0]
+    WrapupCode.objects.filter(pk=code.pk).update(retired_at=queue.changed_at)
+    code.refresh_from_db()
+    with pytest.raises(ValidationError) as caught:
+        rule_create(data=data(queue, code=code), actor=ACTOR)
+    assert caught.value.message_dict["code"] == [CODE_RETIRED.format(code=code.name)]
     assert not Rule.objects.exists()
 
 

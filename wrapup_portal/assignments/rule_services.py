@@ -25,6 +25,7 @@ from wrapup_portal.catalog.models import CodeGroup, Membership, WrapupCode
 NAME_NEEDED = "A rule needs a name."
 DUPLICATE_NAME = "Another rule is already called {name!r}; rule names are unique."
 CODE_NOT_OFFERED_BY_QUEUE = "The code {code!r} is not offered by the queue {queue!r}; choose one of that queue's codes."
+CODE_RETIRED = "The code {code!r} is retired: Genesys no longer has it, so a rule cannot write it."
 UNKNOWN_QUEUE = "No synced queue has the id or exact name {value!r}."
 AMBIGUOUS_QUEUE = "Several queues are called {value!r}; give the queue's id."
 UNKNOWN_QUEUE_CODE = "The queue {queue!r} offers no code with the id or exact name {value!r}."
@@ -150,6 +151,8 @@ def rule_validate(data: RuleData, *, instance: Rule | None = None) -> None:
         fail("name", DUPLICATE_NAME.format(name=data.name.strip()), "duplicate_name")
     if not Membership.objects.filter(group=data.queue, code=data.code).exists():
         fail("code", CODE_NOT_OFFERED_BY_QUEUE.format(code=data.code.name, queue=data.queue.name), "code_not_offered")
+    elif data.code.retired_at is not None:
+        fail("code", CODE_RETIRED.format(code=data.code.name), "code_retired")
     problem = _template_problem(data.notes_template)
     if problem:
         fail("notes_template", BAD_TEMPLATE.format(problem=problem, keys=", ".join(f"{{{k}}}" for k in TEMPLATE_KEYS)), "bad_template")
@@ -258,8 +261,9 @@ def rule_move(*, rule: Rule, direction: str, actor: Actor, request: HttpRequest 
         ordered = list(Rule.objects.select_for_update().select_related("queue", "code").order_by("priority", "id"))
         index = next(i for i, item in enumerate(ordered) if item.pk == rule.pk)
         other = index - 1 if direction == "up" else index + 1
-        if 0 <= other < len(ordered):
-            ordered[index], ordered[other] = ordered[other], ordered[index]
+        if not 0 <= other < len(ordered):
+            return ordered[index]  # already first (or last): nothing moves, nothing is renumbered
+        ordered[index], ordered[other] = ordered[other], ordered[index]
         for place, item in enumerate(ordered, start=1):
             if item.priority != place:
                 before = rule_snapshot(item)

@@ -87,9 +87,9 @@ def rule_matches(rule: Rule, leg: RuleLeg) -> bool:
         return False
     if rule.dnis_pattern and not pattern_matches(rule.dnis_pattern, leg.dnis):
         return False
-    if rule.user_ids and leg.user_id not in rule.user_ids:
+    if rule.user_ids and leg.user_id.lower() not in rule.user_ids:
         return False
-    if rule.team_ids and leg.team_id not in rule.team_ids:
+    if rule.team_ids and leg.team_id.lower() not in rule.team_ids:
         return False
     if rule.talk_seconds_min is not None or rule.talk_seconds_max is not None:
         if leg.talk_seconds is None:
