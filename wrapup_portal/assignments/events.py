@@ -196,14 +196,18 @@ def event_receive(*, event: ParsedEvent, via: str = "hook") -> tuple[Conversatio
     if pending.count() >= MAX_PENDING:
         _count_dropped(event)
         raise EventRejected(OVERLOADED, status=429)
+    # ACW over with nothing waiting for the leg (the usual case: a rule's code ends ACW) needs no task.
+    idle = event.kind == EventKind.ACW and not _waiting(event.conversation_id, event.participant_id).exists()
     try:
         with transaction.atomic():
             row = ConversationEvent.objects.create(
                 kind=event.kind, conversation_id=event.conversation_id, participant_id=event.participant_id,
                 user_id=event.user_id, queue_id=event.queue_id, dedupe_key=event.dedupe_key, via=via,
                 payload=event.payload, event_time=event.event_time,
+                **({"processed_at": timezone.now(), "outcome": EventOutcome.NOTHING} if idle else {}),
             )  # fmt: skip
-            transaction.on_commit(lambda: event_enqueue(row.pk))
+            if not idle:
+                transaction.on_commit(lambda: event_enqueue(row.pk))
     except IntegrityError:  # the same event, delivered twice at once: the other request stored it
         return ConversationEvent.objects.get(dedupe_key=event.dedupe_key), False
     return row, True
@@ -224,8 +228,14 @@ def events_dropped() -> int:
 
 
 def event_enqueue(event_id: int) -> None:
+    # save=False: a success's result is the event row's outcome already (failures are still kept).
     async_task("wrapup_portal.assignments.tasks.events_process_task", event_id, task_name=f"event {event_id}",
-               group="events")  # fmt: skip
+               group="events", save=False)  # fmt: skip
+
+
+def _waiting(conversation_id: str, participant_id: str) -> Any:
+    return Assignment.objects.filter(conversation_id=conversation_id, participant_id=participant_id,
+                                     state__in=(State.REQUESTED, State.WAITING_FOR_ACW))  # fmt: skip
 
 
 # --- processing --------------------------------------------------------------------------------------
@@ -305,8 +315,7 @@ def rule_fire(*, conversation_id: str, participant_id: str,
 
 def _settle(event: ConversationEvent, client: GenesysClient) -> tuple[str, str, Assignment | None]:
     """ACW is over: run what waits for this leg now (it expires with the final code, or applies)."""
-    waiting = list(Assignment.objects.filter(conversation_id=event.conversation_id, participant_id=event.participant_id,
-                                             state__in=(State.REQUESTED, State.WAITING_FOR_ACW)))  # fmt: skip
+    waiting = list(_waiting(event.conversation_id, event.participant_id))
     if not waiting:
         return EventOutcome.NOTHING, "", None
     states = []
