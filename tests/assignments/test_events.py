@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django_q.models import Schedule
 
 from wrapup_portal.assignments import events, poller, services, tasks
 from wrapup_portal.assignments.models import Assignment, ConversationEvent, EventOutcome, Rule, Source, State
@@ -18,9 +20,11 @@ from wrapup_portal.assignments.services import Requester, assignment_request
 from wrapup_portal.audit.models import Action, AuditEvent
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 from wrapup_portal.core.genesys import build_genesys_client
+from wrapup_portal.core.management.commands.run_portal import hook_url
 
 URL = "/hooks/genesys/events"
 SECRET = "s3cret-hook"
+POLL_SCHEDULE = "assignments: poll for legs in after-call work the events missed"  # migration 0004
 
 
 @pytest.fixture
@@ -348,3 +352,36 @@ def test_the_sandbox_delivers_to_the_live_hook_and_the_leg_gets_the_rule_s_code(
     while next(e for e in sandbox.events() if other in e["topic"])["status"] is None and time.monotonic() < deadline:
         time.sleep(0.05)  # the sandbox notes the answer once it is back
     assert next(e for e in sandbox.events() if other in e["topic"])["status"] == 401
+
+
+@pytest.mark.integration
+def test_the_poller_looks_again_at_a_leg_its_event_found_not_yet_in_acw(ruled, queued,
+                                                                        django_capture_on_commit_callbacks) -> None:  # fmt: skip
+    sandbox = ruled.sandbox
+    cid, pid = ruled("acw")
+    early = ConversationEvent.objects.create(kind="user.end", conversation_id=cid, participant_id=pid, tries=1,
+                                             dedupe_key=events.ParsedEvent("user.end", cid, pid).dedupe_key,
+                                             processed_at=timezone.now(), outcome=EventOutcome.NOT_IN_ACW)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = poller.legs_poll(client=build_genesys_client())
+    assert counts["retried"] >= 1 and early.pk in queued
+    tasks.events_process_task(early.pk)
+    early.refresh_from_db()
+    assert early.outcome == EventOutcome.ASSIGNED and early.tries == 2
+    assert carried(sandbox, cid, pid) == ruled.code.code_id and writes(sandbox, cid, pid) == 1
+
+
+def test_the_poll_runs_every_minute_by_name(db) -> None:
+    schedule = Schedule.objects.get(name=POLL_SCHEDULE)
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "wrapup_portal.assignments.tasks.events_poll_task", "I", 1)
+
+
+@pytest.mark.parametrize("addr, url", [
+    ("127.0.0.1:8000", "http://127.0.0.1:8000/hooks/genesys/events"),
+    ("8001", "http://127.0.0.1:8001/hooks/genesys/events"),
+    ("0.0.0.0:9000", "http://127.0.0.1:9000/hooks/genesys/events"),
+    ("[::1]:8000", "http://[::1]:8000/hooks/genesys/events"),
+])  # fmt: skip
+def test_make_run_points_the_sandbox_at_the_portal_s_own_hook(addr: str, url: str) -> None:
+    assert hook_url(addr) == url
