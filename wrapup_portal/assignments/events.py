@@ -2,15 +2,11 @@
 
 ``POST /hooks/genesys/events`` (``hooks``) checks the shared secret, parses the event (bare, topic
 in ``X-Wrapup-Event-Topic``, or an EventBridge envelope), stores it once per leg and kind
-(``ConversationEvent.dedupe_key``) and answers 202; ``events_process_task`` does the work:
-
-* ``user.end`` (the agent leg ended, ACW starts): read the leg back, and if it is in ACW and a
-  rule matches, request the rule's code through the assignment engine and run it at once.
-* ``acw`` (ACW over): whatever waits for the leg is run at once, so it settles now.
-
-Replay safety has three layers: one row per leg and kind, a compare-and-set claim of the row
-before any work, and no rule assignment for a leg that already has a live one or an applied
-rule's one. The poller (``poller``) feeds the legs it finds through the same rows.
+(``ConversationEvent.dedupe_key``) and answers 202; ``events_process_task`` does the work
+(``event_processing``). Replay safety has three layers: one row per leg and kind, a
+compare-and-set claim of the row before any work, and no rule assignment for a leg that already
+has a live one or an applied rule's one. The poller (``poller``) feeds the legs it finds through
+the same rows.
 """
 
 from __future__ import annotations
@@ -26,32 +22,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.genesys import GenesysClient, GenesysError, NotFoundError
 from integrations.genesys._parse import is_uuid
-from wrapup_portal.assignments.engine import assignment_execute
-from wrapup_portal.assignments.legs import leg_from_participant
-from wrapup_portal.assignments.models import (
-    LIVE_STATES,
-    Assignment,
-    ConversationEvent,
-    EventKind,
-    EventOutcome,
-    LegState,
-    Source,
-    State,
-)
-from wrapup_portal.assignments.rules import rule_for_leg, rule_leg_from_participant, rule_notes
-from wrapup_portal.assignments.services import NOTES_MAX, Requester, assignment_request_for_leg
+from wrapup_portal.assignments.event_processing import leg_waiting
+from wrapup_portal.assignments.models import ConversationEvent, EventKind, EventOutcome
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
-from wrapup_portal.core.genesys import get_genesys_client
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +177,7 @@ def event_receive(*, event: ParsedEvent, via: str = "hook") -> tuple[Conversatio
         _count_dropped(event)
         raise EventRejected(OVERLOADED, status=429)
     # ACW over with nothing waiting for the leg (the usual case: a rule's code ends ACW) needs no task.
-    idle = event.kind == EventKind.ACW and not _waiting(event.conversation_id, event.participant_id).exists()
+    idle = event.kind == EventKind.ACW and not leg_waiting(event.conversation_id, event.participant_id).exists()
     try:
         with transaction.atomic():
             row = ConversationEvent.objects.create(
@@ -231,98 +211,3 @@ def event_enqueue(event_id: int) -> None:
     # save=False: a success's result is the event row's outcome already (failures are still kept).
     async_task("wrapup_portal.assignments.tasks.events_process_task", event_id, task_name=f"event {event_id}",
                group="events", save=False)  # fmt: skip
-
-
-def _waiting(conversation_id: str, participant_id: str) -> Any:
-    return Assignment.objects.filter(conversation_id=conversation_id, participant_id=participant_id,
-                                     state__in=(State.REQUESTED, State.WAITING_FOR_ACW))  # fmt: skip
-
-
-# --- processing --------------------------------------------------------------------------------------
-def event_process(*, event_id: int, client: GenesysClient | None = None) -> ConversationEvent | None:
-    """Do what one stored event asks. Safe to run twice: the row is claimed first."""
-    now = timezone.now()
-    claimed = ConversationEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
-        processed_at=now, outcome=EventOutcome.PROCESSING, tries=F("tries") + 1)
-    if not claimed:
-        return ConversationEvent.objects.filter(pk=event_id).first()
-    event = ConversationEvent.objects.get(pk=event_id)
-    client = client or get_genesys_client()
-    if event.kind == EventKind.USER_END:
-        outcome, detail, assignment = rule_fire(conversation_id=event.conversation_id,
-                                                participant_id=event.participant_id, client=client)  # fmt: skip
-    else:
-        outcome, detail, assignment = _settle(event, client)
-    ConversationEvent.objects.filter(pk=event.pk).update(outcome=outcome, detail=detail[:2000], assignment=assignment,
-                                                         processed_at=timezone.now())  # fmt: skip
-    event.refresh_from_db()
-    return event
-
-
-def leg_has_assignment(conversation_id: str, participant_id: str) -> bool:
-    """True when the leg has a live assignment (anyone's) or an applied one from a rule: a rule leaves it alone."""
-    return Assignment.objects.filter(
-        Q(state__in=LIVE_STATES) | Q(source=Source.RULE, state=State.APPLIED),
-        conversation_id=conversation_id, participant_id=participant_id,
-    ).exists()  # fmt: skip
-
-
-def rule_fire(*, conversation_id: str, participant_id: str,
-              client: GenesysClient) -> tuple[str, str, Assignment | None]:  # fmt: skip
-    """Code one leg by the first matching rule, if it is in ACW; returns (outcome, detail, assignment).
-
-    The leg is read back (events can be early, late or forged) and must be in ACW. The
-    assignment goes through the engine (source rule, the rule recorded) and is run at once.
-    """
-    if leg_has_assignment(conversation_id, participant_id):
-        return EventOutcome.ALREADY, "", None
-    try:
-        conversation = client.get_conversation(conversation_id)
-    except (NotFoundError, ValueError):
-        return EventOutcome.GONE, "", None
-    except GenesysError as error:
-        return EventOutcome.ERROR, str(error), None
-    participant = conversation.participant(participant_id)
-    if participant is None:
-        return EventOutcome.GONE, "", None
-    if participant.purpose != "agent":
-        return EventOutcome.NOT_AGENT, participant.purpose or "", None
-    leg = leg_from_participant(conversation.id, participant)
-    if leg.state != LegState.ACW:
-        return EventOutcome.NOT_IN_ACW, leg.state, None
-    rule_leg = rule_leg_from_participant(conversation, participant)
-    rule = rule_for_leg(rule_leg)
-    if rule is None:
-        return EventOutcome.NO_RULE, "", None
-    try:
-        notes = rule_notes(rule, rule_leg)[:NOTES_MAX]
-    except (KeyError, ValueError, IndexError):  # a template the rule form should have refused
-        notes = ""
-    try:
-        # From the read just taken (no second read), and not queued: it runs here and now, as the
-        # latency target is one second; if this worker dies, the sweeper finds the row due.
-        with transaction.atomic():
-            assignment = assignment_request_for_leg(
-                leg=leg, code=rule.code, requester=Requester(Actor.rule(rule.pk, rule.name)), source=Source.RULE,
-                notes=notes, reason=f"rule {rule.name!r}", enqueue=False,
-            )  # fmt: skip
-            Assignment.objects.filter(pk=assignment.pk).update(rule=rule)
-    except ValidationError as error:
-        return EventOutcome.REFUSED, f"rule {rule.name!r}: {error.messages[0]}", None
-    done = assignment_execute(assignment_id=assignment.pk, client=client) or assignment
-    return EventOutcome.ASSIGNED, f"rule {rule.name!r}: assignment #{assignment.pk} {done.state}", assignment
-
-
-def _settle(event: ConversationEvent, client: GenesysClient) -> tuple[str, str, Assignment | None]:
-    """ACW is over: run what waits for this leg now (it expires with the final code, or applies)."""
-    waiting = list(_waiting(event.conversation_id, event.participant_id))
-    if not waiting:
-        return EventOutcome.NOTHING, "", None
-    states = []
-    for assignment in waiting:
-        # Due now: the engine would otherwise leave a waiting row until its next check.
-        Assignment.objects.filter(pk=assignment.pk, state__in=(State.REQUESTED, State.WAITING_FOR_ACW)).update(
-            next_attempt_at=timezone.now())
-        done = assignment_execute(assignment_id=assignment.pk, client=client)
-        states.append(f"#{assignment.pk} {getattr(done, 'state', 'missing')}")
-    return EventOutcome.SETTLED, ", ".join(states), waiting[-1]

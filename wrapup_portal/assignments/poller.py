@@ -14,13 +14,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from integrations.genesys import ConversationQuery, GenesysClient, GenesysError
-from wrapup_portal.assignments.events import (
-    EventRejected,
-    ParsedEvent,
-    event_enqueue,
-    event_receive,
-    leg_has_assignment,
-)
+from wrapup_portal.assignments.event_processing import leg_has_assignment
+from wrapup_portal.assignments.events import EventRejected, ParsedEvent, event_enqueue, event_receive
 from wrapup_portal.assignments.models import ConversationEvent, EventKind, EventOutcome, Rule
 from wrapup_portal.core.genesys import get_genesys_client
 

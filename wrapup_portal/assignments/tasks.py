@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wrapup_portal.assignments import events, poller, services
+from wrapup_portal.assignments import event_processing, poller, services
 from wrapup_portal.assignments.engine import assignment_execute, assignments_lost
 
 
@@ -31,7 +31,7 @@ def assignments_sweep() -> str:
 
 def events_process_task(event_id: int) -> str:
     """A stored conversation event (the hook's or the poller's): fire a rule, or settle what waits."""
-    event = events.event_process(event_id=event_id)
+    event = event_processing.event_process(event_id=event_id)
     return f"event {event_id}: {getattr(event, 'outcome', 'missing')} {getattr(event, 'detail', '')}".strip()
 
 
