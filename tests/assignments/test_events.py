@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -385,3 +386,16 @@ def test_the_poll_runs_every_minute_by_name(db) -> None:
 ])  # fmt: skip
 def test_make_run_points_the_sandbox_at_the_portal_s_own_hook(addr: str, url: str) -> None:
     assert hook_url(addr) == url
+
+
+def test_old_processed_events_are_pruned_and_recent_or_pending_ones_kept(db) -> None:
+    def make(age_days: float | None) -> ConversationEvent:
+        processed = None if age_days is None else timezone.now() - timedelta(days=age_days)
+        return ConversationEvent.objects.create(kind="user.end", conversation_id=str(uuid.uuid4()),
+                                                participant_id=str(uuid.uuid4()), dedupe_key=uuid.uuid4().hex,
+                                                processed_at=processed, outcome="no_rule" if processed else "")  # fmt: skip
+
+    old, recent, pending = make(8), make(6), make(None)
+    assert events.events_prune() == 1
+    assert set(ConversationEvent.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
+    assert old.pk not in set(ConversationEvent.objects.values_list("pk", flat=True))

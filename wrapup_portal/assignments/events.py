@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +41,9 @@ MAX_BODY = 64 * 1024  # a real event is about 1 KB
 MAX_PENDING_PER_CONVERSATION = 20  # unprocessed rows per conversation; beyond, events are dropped
 MAX_PENDING = 10_000  # unprocessed rows in all
 DROPPED_KEY = "assignments:events_dropped"
+# Processed rows are kept this long: longer than any sender retries (EventBridge: 4 days), so a
+# late redelivery still finds its row and stays a duplicate.
+RETENTION = timedelta(days=7)
 TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.(?P<cid>[^.]+)\.(?P<kind>user\.end|acw)$")
 HOOK = Actor.system("event hook")
 
@@ -211,3 +214,10 @@ def event_enqueue(event_id: int) -> None:
     # save=False: a success's result is the event row's outcome already (failures are still kept).
     async_task("wrapup_portal.assignments.tasks.events_process_task", event_id, task_name=f"event {event_id}",
                group="events", save=False)  # fmt: skip
+
+
+def events_prune(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Delete up to ``limit`` events processed more than ``RETENTION`` ago; returns how many."""
+    cutoff = (now or timezone.now()) - RETENTION
+    ids = list(ConversationEvent.objects.filter(processed_at__lt=cutoff).values_list("pk", flat=True)[:limit])
+    return ConversationEvent.objects.filter(pk__in=ids).delete()[0] if ids else 0

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.genesys import ConversationQuery, GenesysClient, GenesysError
 from wrapup_portal.assignments.event_processing import leg_has_assignment
-from wrapup_portal.assignments.events import EventRejected, ParsedEvent, event_enqueue, event_receive
+from wrapup_portal.assignments.events import EventRejected, ParsedEvent, event_enqueue, event_receive, events_prune
 from wrapup_portal.assignments.models import ConversationEvent, EventKind, EventOutcome, Rule
 from wrapup_portal.core.genesys import get_genesys_client
 
@@ -82,9 +82,11 @@ def _reopen(row: ConversationEvent, now: datetime) -> bool:
 
 
 def legs_poll_safely(*, client: GenesysClient | None = None) -> str:
-    """The scheduled run: a failed analytics read is reported, and the next minute tries again."""
+    """The scheduled run (old events pruned first): a failed analytics read is reported, and the next minute tries again."""
+    pruned = events_prune()
     try:
         counts = legs_poll(client=client)
     except GenesysError as error:
         return f"analytics read failed: {error}"
-    return ", ".join(f"{value} {name}" for name, value in counts.items())
+    summary = ", ".join(f"{value} {name}" for name, value in counts.items())
+    return summary + (f"; {pruned} old event(s) pruned" if pruned else "")
