@@ -15,7 +15,8 @@ from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
 
-from wrapup_portal.assignments import events, poller, services, tasks
+from integrations.genesys import GenesysConfigurationError
+from wrapup_portal.assignments import event_processing, events, poller, services, tasks
 from wrapup_portal.assignments.models import Assignment, ConversationEvent, EventOutcome, Rule, Source, State
 from wrapup_portal.assignments.services import Requester, assignment_request
 from wrapup_portal.audit.models import Action, AuditEvent
@@ -401,3 +402,16 @@ def test_old_processed_events_are_pruned_and_recent_or_pending_ones_kept(db) -> 
     assert events.events_prune() == 1
     assert set(ConversationEvent.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
     assert old.pk not in set(ConversationEvent.objects.values_list("pk", flat=True))
+
+
+def test_an_event_without_a_configured_genesys_is_recorded_as_an_error(db, monkeypatch) -> None:
+    def refuse() -> None:
+        raise GenesysConfigurationError("GENESYS_CLIENT_ID is not set.")
+
+    monkeypatch.setattr(event_processing, "get_genesys_client", refuse)
+    row = ConversationEvent.objects.create(kind="user.end", conversation_id=str(uuid.uuid4()),
+                                           participant_id=str(uuid.uuid4()), dedupe_key=uuid.uuid4().hex)  # fmt: skip
+    assert "error" in tasks.events_process_task(row.pk)
+    row.refresh_from_db()
+    assert row.outcome == EventOutcome.ERROR and "GENESYS_CLIENT_ID" in row.detail and row.processed_at is not None
+    assert not Assignment.objects.exists()

@@ -47,7 +47,12 @@ def event_process(*, event_id: int, client: GenesysClient | None = None) -> Conv
     if not claimed:
         return ConversationEvent.objects.filter(pk=event_id).first()
     event = ConversationEvent.objects.get(pk=event_id)
-    client = client or get_genesys_client()
+    try:
+        client = client or get_genesys_client()
+    except GenesysError as error:  # not configured: recorded; the poller looks again once it is
+        ConversationEvent.objects.filter(pk=event.pk).update(outcome=EventOutcome.ERROR, detail=str(error)[:2000],
+                                                             processed_at=timezone.now())  # fmt: skip
+        return ConversationEvent.objects.get(pk=event.pk)
     if event.kind == EventKind.USER_END:
         outcome, detail, assignment = rule_fire(conversation_id=event.conversation_id,
                                                 participant_id=event.participant_id, client=client)  # fmt: skip
