@@ -179,7 +179,9 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
-    "poll": 1,
+    # How long the ORM broker sleeps when its queue is empty: the rules' event path must write a
+    # leg's code within a second of ACW starting (issue 14), so a task may not wait a second here.
+    "poll": float(os.environ.get("PORTAL_Q_POLL", 0.2)),
     "label": "Background tasks",
 }
 
@@ -243,7 +245,10 @@ GENESYS_TIMEOUT_SECONDS = float(os.environ.get("GENESYS_TIMEOUT_SECONDS", 10))
 GENESYS_WRITE_PATH = os.environ.get("GENESYS_WRITE_PATH", "server")
 if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
     raise ImproperlyConfigured(f"GENESYS_WRITE_PATH must be server, agent or auto, not {GENESYS_WRITE_PATH!r}.")
-WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET", "")
+# The event hook's shared secret (unset: the hook refuses every delivery). The demo (DEBUG with the
+# sandbox) has a public one of its own, which run_portal hands to the sandbox with the hook's URL.
+SANDBOX_WEBHOOK_SECRET = "wrapup-portal-demo-webhook-secret"
+WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if GENESYS_USES_SANDBOX else "")
 
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.

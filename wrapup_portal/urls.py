@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from wrapup_portal.assignments.hooks import genesys_events
+
 urlpatterns = [
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("audit/", include("wrapup_portal.audit.urls")),
     path("catalog/", include("wrapup_portal.catalog.urls")),
     path("interactions/", include("wrapup_portal.interactions.urls")),
+    path("rules/", include("wrapup_portal.assignments.rule_urls")),
     # Queue grants moved from the catalog to accounts; old bookmarks still land on them.
     path("catalog/grants/", RedirectView.as_view(pattern_name="accounts:grants", permanent=True), name="grants-moved"),
     path(
@@ -29,6 +32,8 @@ urlpatterns = [
         name="admin-login",
     ),
     path("admin/", admin.site.urls),
+    # Conversation events from Genesys (Process Automation workflow or EventBridge): the rules' event path.
+    path("hooks/genesys/events", genesys_events, name="hooks-genesys-events"),
 ]
 
 handler403 = "wrapup_portal.core.views.permission_denied"

@@ -90,6 +90,9 @@ class Participant:
     name: str | None = None
     queue_id: str | None = None
     queue_name: str | None = None
+    team_id: str | None = None
+    ani: str | None = None
+    dnis: str | None = None
     start_time: datetime | None = None
     connected_time: datetime | None = None
     end_time: datetime | None = None
@@ -127,6 +130,9 @@ class Participant:
             name=p.opt_str(data, "name"),
             queue_id=p.opt_str(data, "queueId"),
             queue_name=p.opt_str(data, "queueName"),
+            team_id=p.opt_str(data, "teamId"),
+            ani=p.opt_str(data, "ani"),
+            dnis=p.opt_str(data, "dnis"),
             start_time=p.opt_time(data, "startTime", what),
             connected_time=p.opt_time(data, "connectedTime", what),
             end_time=p.opt_time(data, "endTime", what),

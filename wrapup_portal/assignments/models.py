@@ -98,6 +98,8 @@ class Assignment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The rule that asked for it (source=rule); kept as requested_by_name once the rule is deleted.
+    rule = models.ForeignKey("Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
 
     class Meta:
         ordering = ["-id"]
@@ -120,3 +122,101 @@ class Assignment(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class Rule(models.Model):
+    """Auto-assign rule: legs of `queue` matching the conditions get `code` as their ACW starts.
+
+    Enabled rules are tried by ascending `priority`; the first that matches wins. Empty
+    conditions match anything. ANI/DNIS patterns are fnmatch-style globs (`*`, `?`, `[0-9]`),
+    matched against the address with any `tel:`/`sip:` prefix removed.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    priority = models.PositiveIntegerField(default=0, db_index=True)
+    queue = models.ForeignKey("catalog.CodeGroup", on_delete=models.PROTECT, related_name="rules")
+    code = models.ForeignKey("catalog.WrapupCode", on_delete=models.PROTECT, related_name="rules")
+    notes_template = models.TextField(blank=True)
+    # A real code the agent chose is kept unless both say otherwise (see rules.rule_matches).
+    override_agent_code = models.BooleanField(default=False)
+    only_without_code = models.BooleanField(default=True)
+
+    # Conditions: an empty value means "any".
+    media_types = models.JSONField(default=list, blank=True)
+    direction = models.CharField(max_length=16, choices=Direction.choices, blank=True)
+    ani_pattern = models.CharField(max_length=100, blank=True)
+    dnis_pattern = models.CharField(max_length=100, blank=True)
+    user_ids = models.JSONField(default=list, blank=True)
+    team_ids = models.JSONField(default=list, blank=True)
+    talk_seconds_min = models.PositiveIntegerField(null=True, blank=True)
+    talk_seconds_max = models.PositiveIntegerField(null=True, blank=True)
+    disconnect_types = models.JSONField(default=list, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    USER_END = "user.end", "Agent leg ended (after-call work starts)"
+    ACW = "acw", "After-call work over"
+
+
+class EventOutcome(models.TextChoices):
+    PROCESSING = "processing", "Being processed"
+    ASSIGNED = "assigned", "A rule's assignment was made"
+    ALREADY = "already", "The leg already has a rule's assignment"
+    NO_RULE = "no_rule", "No rule matched"
+    NOT_IN_ACW = "not_in_acw", "The leg was not in after-call work"
+    NOT_AGENT = "not_agent", "Not an agent leg"
+    GONE = "gone", "Genesys knows no such conversation or leg"
+    REFUSED = "refused", "The rule's assignment was refused"
+    ERROR = "error", "Genesys could not be read"
+    SETTLED = "settled", "Waiting assignments settled"
+    NOTHING = "nothing", "Nothing was waiting"
+
+
+class ConversationEvent(models.Model):
+    """A conversation event taken in by the hook (or made up by the poller for a leg it found).
+
+    One row per leg and kind (``dedupe_key``): a redelivered event, the same event both bare
+    and through EventBridge, and the poller finding a leg the event path already has all land
+    on the same row, so a rule fires at most once per leg from here.
+    """
+
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    conversation_id = models.CharField(max_length=64)
+    participant_id = models.CharField(max_length=64)
+    user_id = models.CharField(max_length=64, blank=True)
+    queue_id = models.CharField(max_length=64, blank=True)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    via = models.CharField(max_length=16, default="hook")  # hook | poll
+    payload = models.JSONField(default=dict, blank=True)
+    event_time = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=EventOutcome.choices, blank=True)
+    detail = models.TextField(blank=True)
+    tries = models.PositiveIntegerField(default=0)
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["conversation_id", "processed_at"], name="event_conv_pending"),
+            models.Index(fields=["processed_at"], name="event_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.conversation_id}/{self.participant_id}"

@@ -174,6 +174,21 @@ def assignment_request(
                    request=request, job=job)  # fmt: skip
 
 
+def assignment_request_for_leg(*, leg: Leg, code: WrapupCode, requester: Requester, source: str, reason: str = "",
+                               notes: str = "", enqueue: bool = True) -> Assignment:  # fmt: skip
+    """Queue a request for a leg the caller has just read (a rule on the event path); no read of its own.
+
+    The code must be one the leg's queue offers in the synced catalog. ``enqueue`` off: the
+    caller runs the assignment itself at once (the sweeper still picks it up if that fails).
+    """
+    _check_write_path()
+    _check_notes(notes)
+    if code.code_id not in _offered_by_catalog(leg.queue_id):
+        raise ValidationError(CODE_NOT_OFFERED.format(name=code.name, queue=_queue_name(leg.queue_id)), code="not_offered")
+    return _create(leg=leg, code=code, requester=requester, source=source, reason=reason, notes=notes, request=None,
+                   job=None, enqueue=enqueue)  # fmt: skip
+
+
 def _is_real_code(code: str) -> bool:
     return bool(code) and not code.upper().startswith(SYSTEM_CODE_PREFIX)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wrapup_portal.assignments import services
+from wrapup_portal.assignments import event_processing, poller, services
 from wrapup_portal.assignments.engine import assignment_execute, assignments_lost
 
 
@@ -27,3 +27,14 @@ def assignments_sweep() -> str:
         services.assignment_enqueue(lost)
     fed = services.assignment_feed(chunks=1)
     return f"{len(lost)} lost write(s) to read back, {fed} due assignment(s) queued"
+
+
+def events_process_task(event_id: int) -> str:
+    """A stored conversation event (the hook's or the poller's): fire a rule, or settle what waits."""
+    event = event_processing.event_process(event_id=event_id)
+    return f"event {event_id}: {getattr(event, 'outcome', 'missing')} {getattr(event, 'detail', '')}".strip()
+
+
+def events_poll_task() -> str:
+    """Every minute: legs in ACW without a code on rule-covered queues that no event brought in."""
+    return poller.legs_poll_safely()

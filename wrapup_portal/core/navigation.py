@@ -23,6 +23,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Live board", "interactions:board", "view_interactions"),
     NavItem("Assignments", "assignments:list", "assign_wrapup"),
     NavItem("Code catalog", "catalog:groups", "manage_catalog"),
+    NavItem("Rules", "rules:list", "manage_rules"),
     NavItem("Queue grants", "accounts:grants", "manage_grants"),
     NavItem("System status", "core:status", "view_system"),
     NavItem("Audit log", "audit:list", "view_audit"),

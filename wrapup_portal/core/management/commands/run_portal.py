@@ -90,6 +90,15 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+def hook_url(addr: str) -> str:
+    """The event hook's URL on the web server ``runserver`` serves at ``addr`` (``[host:]port``)."""
+    host, _, port = addr.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "0"):
+        host = "127.0.0.1"
+    return f"http://{host if ':' not in host else f'[{host}]'}:{port}/hooks/genesys/events"
+
+
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
     try:
         os.killpg(process.pid, signum)
@@ -110,7 +119,11 @@ class Command(BaseCommand):
         if settings.GENESYS_USES_SANDBOX and not options["no_sandbox"]:
             # The ports the web and cluster processes' settings point at: API and login host.
             commands["sandbox"] = [*manage, "run_sandbox", "--port", str(urlsplit(settings.SANDBOX_URL).port),
-                                   "--login-port", str(urlsplit(settings.SANDBOX_LOGIN_URL).port)]
+                                   "--login-port", str(urlsplit(settings.SANDBOX_LOGIN_URL).port),
+                                   "--webhook-url", hook_url(options["addr"])]
+            # Its conversation events go to the portal's hook with the portal's own secret (the
+            # sandbox reads it from the environment, so it is not shown in the process list).
+            os.environ["WRAPUP_WEBHOOK_SECRET"] = settings.WRAPUP_WEBHOOK_SECRET
         commands["cluster"] = [*manage, "qcluster"]
         commands["web"] = [*manage, "runserver", options["addr"], "--noreload"]
 
