@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -184,6 +187,32 @@ def test_fuzzed_bodies_never_crash_the_hook(hook, queued) -> None:
         assert response.status_code in (202, 400), (index, raw[:200], response.content)
         if response.status_code == 400:
             assert set(response.json()) == {"error"}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+TOPICS = st.none() | st.text(max_size=80) | st.builds(
+    lambda cid, kind: f"v2.detail.events.conversation.{cid}.{kind}",
+    st.uuids().map(str) | st.text(max_size=40), st.sampled_from(["user.end", "acw", "customer.end", ""]),
+)
+
+
+@fuzz_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=600) | JSON.map(lambda v: json.dumps(v).encode())
+       | st.builds(lambda b, e: json.dumps(envelope(b) if e else b).encode(),
+                   st.fixed_dictionaries({"conversationId": st.uuids().map(str) | JSON,
+                                          "participantId": st.uuids().map(str) | JSON}, optional={"userId": JSON}),
+                   st.booleans()),
+       header=TOPICS)  # fmt: skip
+def test_hypothesis_fuzz_never_crashes_the_hook(hook, queued, body: bytes, header: str | None) -> None:
+    """Shrinking fuzz (hypothesis): bytes, any JSON, and events with any field values, any topic header."""
+    response = post(hook, body, topic_header=header)
+    assert response.status_code in (202, 400, 429), (body[:200], header, response.content)
+    if response.status_code == 400:
+        assert set(response.json()) == {"error"}
 
 
 # --- processing, against the sandbox -------------------------------------------------------------------
