@@ -61,6 +61,7 @@ PAGE_ACCESS: dict[str, Page] = {
     "interactions:search": Page({TEAM_LEAD, ADMIN}),
     "interactions:export": Page({TEAM_LEAD, ADMIN}),
     "interactions:board": Page({TEAM_LEAD, ADMIN}),
+    "interactions:bulk_all": Page({TEAM_LEAD, ADMIN}, method="post"),  # no search: back to the search with a message
     "interactions:detail": Page({TEAM_LEAD, ADMIN}, missing_object=True),  # "sample" is no conversation id
     "assignments:list": Page({TEAM_LEAD, ADMIN}),
     "assignments:detail": Page({TEAM_LEAD, ADMIN}, missing_object=True),

@@ -395,3 +395,36 @@ def test_the_list_shows_the_users_own_assignments_filtered_by_state(legs: Any, l
     # An admin, who may act on every queue, sees everyone's.
     assert len(client_for(admin_user).get("/assignments/").context["page"].object_list) == 2
     assert CodeGroup.objects.get(queue_id=legs.queue["id"]).name in html(mine)
+
+
+def test_every_leg_a_search_finds_over_several_pages_is_one_bulk_job(legs: Any, lead_client: Client) -> None:
+    """More legs in ACW than one page of results (100 conversations): one preview, one job for all."""
+    made = {legs() for _ in range(120)}
+    code = legs.queue["codeIds"][0]
+    search = f"preset=today&wrapup=acw&queue={legs.queue['id']}"
+
+    response = lead_client.post(f"/interactions/assign-all/?{search}", {"code": code, "notes": "", "reason": "all"})
+
+    review = response.context["review"]
+    assert {(r.conversation_id, r.participant_id) for r in review.rows} == made
+    assert dict(review.counts) == {Verdict.WILL_APPLY: 120}
+    assert "Preview every leg this search finds" not in html(response)  # the review page, not the search
+    form = {"leg": [f"{c}/{p}" for c, p in made], "code": code, "reason": "all", "digest": review.digest}
+    confirmed = lead_client.post("/assignments/bulk/confirm/", form)
+    job = BulkJob.objects.get()
+    assert confirmed["Location"] == f"/assignments/jobs/{job.pk}/"
+    assert job.assignments.count() == 120
+
+
+def test_every_leg_of_a_search_refuses_a_search_that_finds_too_many(legs: Any, lead_client: Client, monkeypatch: Any) -> None:
+    from wrapup_portal.interactions import views as interaction_views
+
+    monkeypatch.setattr(interaction_views, "MAX_LEGS", 2)
+    for _ in range(3):
+        legs()
+    search = f"preset=today&wrapup=acw&queue={legs.queue['id']}"
+
+    response = lead_client.post(f"/interactions/assign-all/?{search}", {"code": legs.queue["codeIds"][0]}, follow=True)
+
+    assert interaction_views.ALL_TOO_MANY.format(max=2) in html(response)
+    assert not BulkJob.objects.exists()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("export.csv", views.export, name="export"),
     path("live/", views.board, name="board"),
+    path("assign-all/", views.bulk_all, name="bulk_all"),
     path("<str:conversation_id>/", views.detail, name="detail"),
     path("<str:conversation_id>/legs/<str:participant_id>/assign/", views.assign, name="assign"),
 ]

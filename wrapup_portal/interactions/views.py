@@ -23,7 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.genesys import GenesysError, NotFoundError
 from wrapup_portal.accounts.roles import perm
 from wrapup_portal.accounts.selectors import queue_ids_for
-from wrapup_portal.assignments.forms import AssignForm, BulkForm, assign_forms
+from wrapup_portal.assignments.forms import MAX_LEGS, AssignForm, BulkForm, assign_forms
+from wrapup_portal.assignments.models import Source
+from wrapup_portal.assignments.selectors import selection_review
 from wrapup_portal.assignments.services import Requester, assignment_request
 from wrapup_portal.audit.filters import remembered_filter
 from wrapup_portal.interactions import selectors
@@ -198,3 +200,44 @@ def assign(request: HttpRequest, conversation_id: str, participant_id: str) -> H
             return redirect("assignments:detail", pk=assignment.pk)
     # Shown again on the conversation's page, this leg's form with what was typed and why it was refused.
     return detail_page(request, conversation_id, failed=(participant_id.lower(), form))
+
+
+# --- assigning every leg a search finds (all its pages) -------------------------------------------
+ALL_TOO_MANY = "This search finds more than {max} legs; narrow it (a range, a queue, a wrap-up state) to assign them at once."
+ALL_NONE = "This search finds no legs to assign."
+
+
+@require_POST
+@view_interactions
+@assign_wrapup
+def bulk_all(request: HttpRequest) -> HttpResponse:
+    """The bulk form's "every leg this search finds": the search in the query string, run over all of
+    its pages, becomes the selection of an ordinary bulk preview (confirmed by the assignments app)."""
+    allowed = queue_ids_for(user=request.user)
+    search_form = SearchForm(request.GET, allowed=allowed)
+    if not search_form.is_valid() or (scoped := search_form.search().scoped(allowed)) is None:
+        messages.error(request, ALL_NONE)
+        return redirect(f"{reverse('interactions:search')}?{request.GET.urlencode()}")
+    try:  # None at the end: the pages ran out before the search did, so it finds too many
+        rows = list(selectors.interaction_search_all(search=scoped, max_pages=MAX_LEGS // 100 + 1))
+    except GenesysError as error:
+        messages.error(request, genesys_problem(error))
+        return redirect(f"{reverse('interactions:search')}?{request.GET.urlencode()}")
+    legs = [f"{row.conversation_id}/{row.participant_id}" for row in rows if row is not None]
+    if None in rows or len(legs) > MAX_LEGS or not legs:
+        messages.error(request, ALL_TOO_MANY.format(max=MAX_LEGS) if legs else ALL_NONE)
+        return redirect(f"{reverse('interactions:search')}?{request.GET.urlencode()}")
+    data = request.POST.copy()
+    data.setlist("leg", legs)
+    form = BulkForm(data)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(f"{reverse('interactions:search')}?{request.GET.urlencode()}")
+    try:
+        review = selection_review(legs=form.cleaned_data["leg"], code=form.cleaned_data["code"],
+                                  notes=form.cleaned_data["notes"], requester=Requester.person(request.user))  # fmt: skip
+    except GenesysError as error:
+        messages.error(request, genesys_problem(error))
+        return redirect(f"{reverse('interactions:search')}?{request.GET.urlencode()}")
+    context = {"review": review, "form": form, "kind": Source.BULK, "reason": form.cleaned_data["reason"]}
+    return render(request, "assignments/review.html", context)
