@@ -444,3 +444,12 @@ def test_an_event_without_a_configured_genesys_is_recorded_as_an_error(db, monke
     row.refresh_from_db()
     assert row.outcome == EventOutcome.ERROR and "GENESYS_CLIENT_ID" in row.detail and row.processed_at is not None
     assert not Assignment.objects.exists()
+
+
+def test_a_nul_character_is_refused_before_the_database_sees_it(hook, queued) -> None:
+    """PostgreSQL cannot store U+0000 in JSON; found by the fuzz tests on PostgreSQL (a 500 before)."""
+    body = payload(direction="\u00fc\u0000")
+    response = post(hook, body, topic_header=topic(body))
+    assert response.status_code == 400
+    assert response.json() == {"error": events.NUL_CHARACTER}
+    assert not ConversationEvent.objects.exists()

@@ -58,6 +58,7 @@ BAD_ID = "{name} must be a UUID."
 TOPIC_MISMATCH = "The topic and the payload name different conversations."
 FLOODED = "Too many events for this conversation are waiting; this one was dropped."
 OVERLOADED = "Too many events are waiting; this one was dropped."
+NUL_CHARACTER = "The body holds a NUL character (\\u0000), which no event carries."
 
 
 class EventRejected(Exception):
@@ -123,6 +124,8 @@ def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
         raise EventRejected(NOT_JSON) from None
     if not isinstance(data, dict):
         raise EventRejected(NOT_OBJECT)
+    if _has_nul(data):  # PostgreSQL's json/text cannot hold U+0000, and no real event carries one
+        raise EventRejected(NUL_CHARACTER)
     detail = data.get("detail")
     if isinstance(detail, dict) and "eventBody" in detail:  # EventBridge: detail = {topicName, eventBody, …}
         topic, payload = detail.get("topicName") or data.get("detail-type"), detail.get("eventBody")
@@ -145,6 +148,22 @@ def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
         queue_id=queue_id.lower() if isinstance(queue_id, str) and is_uuid(queue_id) else "",
         event_time=_epoch_ms(payload.get("eventTime")), payload=payload,
     )  # fmt: skip
+
+
+def _has_nul(data: Any) -> bool:
+    """Whether any key or text value holds U+0000 (walked without recursion: nesting is the sender's choice)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _uuid(value: Any, name: str) -> str:
