@@ -372,10 +372,14 @@ def test_the_sandbox_delivers_to_the_live_hook_and_the_leg_gets_the_rule_s_code(
     assert delivery_status(sandbox, cid) == 202
     row = ConversationEvent.objects.get(conversation_id=cid)
     assert row.kind == "user.end" and row.pk in queued
+    # Writing the code ends the leg's ACW, and the sandbox would deliver that acw event to the live
+    # server while this thread is inside the task's transaction on the same SQLite connection.
+    sandbox.configure(webhook_url=None)
     tasks.events_process_task(row.pk)
     assert carried(sandbox, cid, pid) == ruled.code.code_id and writes(sandbox, cid, pid) == 1
 
-    sandbox.configure(webhook_secret="not-the-secret")  # a sender with the wrong secret is refused and audited
+    # A sender with the wrong secret is refused and audited.
+    sandbox.configure(webhook_url=f"{live_server.url}{URL}", webhook_secret="not-the-secret")
     other, _ = ruled("acw")
     assert delivery_status(sandbox, other) == 401
     assert rejections() == 1 and not ConversationEvent.objects.filter(conversation_id=other).exists()
