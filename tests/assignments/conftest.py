@@ -1,5 +1,6 @@
-"""Fixtures of the reliability tests: a sandbox of their own, a portal running in other processes on
-a database of its own (``processes.Portal``), and legs in after-call work."""
+"""Fixtures of the assignment tests: legs made in the shared sandbox (``legs``), no cluster
+(``no_queueing``); and for the reliability tests a sandbox of their own and a portal running in other
+processes on a database of its own (``processes.Portal``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from integrations.genesys_sandbox import OrgSpec, SandboxServer
 from tests.assignments.processes import Portal
 from tests.fixtures_sandbox import SandboxHelper
+from wrapup_portal.assignments import services
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +61,33 @@ def acw_legs(own_sandbox: SandboxHelper) -> Any:
         return queue, legs
 
     return make
+
+
+@pytest.fixture
+def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run the engine themselves (or the command does, with --wait); nothing goes to a cluster."""
+    monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
+    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
+
+
+@pytest.fixture
+def legs(catalog: Any) -> Iterator[Any]:
+    """Make conversations (on a queue without an ACW time-out by default); all are ended afterwards."""
+    sandbox = catalog
+    queues = sandbox.org()["queues"]
+    queue = next(q for q in queues if q["wrapupPrompt"] == "MANDATORY")
+    made: list[str] = []
+
+    def make(state: str = "acw", **spec: Any) -> tuple[str, str]:
+        conversation = sandbox.create_conversation(queueId=spec.pop("queueId", queue["id"]), state=state, **spec)
+        made.append(conversation["id"])
+        agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
+        return conversation["id"], agent["id"]
+
+    make.queue = queue  # type: ignore[attr-defined]
+    make.other = next(q for q in queues if q["id"] != queue["id"])  # type: ignore[attr-defined]
+    make.sandbox = sandbox  # type: ignore[attr-defined]
+    yield make
+    sandbox.reset()
+    for cid in made:
+        sandbox.advance(cid, to="ended")

@@ -11,51 +11,21 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from wrapup_portal.assignments import services
 from wrapup_portal.assignments.management.commands import assign_wrapup
 from wrapup_portal.assignments.models import Assignment, BulkJob, Source, State
 from wrapup_portal.audit.models import Action, ActorKind, AuditEvent
 from wrapup_portal.catalog.models import WrapupCode
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_queueing")]
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "conversation_id,participant_id,code,notes\n"
-
-
-@pytest.fixture(autouse=True)
-def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing goes to a cluster: without --wait assignments stay queued, with --wait the command runs them."""
-    monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
-    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
-
-
-@pytest.fixture
-def legs(catalog: Any) -> Iterator[Any]:
-    """Make conversations on a queue (as in test_engine); all are ended afterwards."""
-    sandbox = catalog
-    queue = next(q for q in sandbox.org()["queues"] if q["wrapupPrompt"] == "MANDATORY")  # no ACW time-out
-    made: list[str] = []
-
-    def make(state: str = "acw", **spec: Any) -> tuple[str, str]:
-        conversation = sandbox.create_conversation(queueId=queue["id"], state=state, **spec)
-        made.append(conversation["id"])
-        agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
-        return conversation["id"], agent["id"]
-
-    make.queue = queue  # type: ignore[attr-defined]
-    make.sandbox = sandbox  # type: ignore[attr-defined]
-    yield make
-    sandbox.reset()
-    for cid in made:
-        sandbox.advance(cid, to="ended")
 
 
 def assign(*args: str) -> tuple[str, str]:
@@ -70,6 +40,7 @@ def assign_fails(*args: str) -> tuple[CommandError, str, str]:
     with pytest.raises(CommandError) as failed:
         call_command("assign_wrapup", *args, stdout=out, stderr=err)
     return failed.value, out.getvalue(), err.getvalue()
+
 
 
 def writes(sandbox: Any) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,42 +10,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from integrations.genesys import WRAP_UP_TIMEOUT, GenesysError, OutcomeUnknownError
+from integrations.genesys import WRAP_UP_TIMEOUT, GenesysError
 from wrapup_portal.assignments import engine, services
 from wrapup_portal.assignments.models import Assignment, State
 from wrapup_portal.assignments.services import Requester, assignment_request
 from wrapup_portal.audit.models import Action, AuditEvent
 from wrapup_portal.core.genesys import build_genesys_client
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests run the engine themselves; nothing goes to a cluster."""
-    monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
-    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
-
-
-@pytest.fixture
-def legs(catalog: Any) -> Iterator[Any]:
-    """Make conversations on a queue; all are ended afterwards so no ACW timer outlives the test."""
-    sandbox = catalog
-    queue = next(q for q in sandbox.org()["queues"] if q["wrapupPrompt"] == "MANDATORY")  # no ACW time-out
-    made: list[str] = []
-
-    def make(state: str = "acw", **spec: Any) -> tuple[str, str]:
-        conversation = sandbox.create_conversation(queueId=spec.pop("queueId", queue["id"]), state=state, **spec)
-        made.append(conversation["id"])
-        agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
-        return conversation["id"], agent["id"]
-
-    make.queue = queue  # type: ignore[attr-defined]
-    make.sandbox = sandbox  # type: ignore[attr-defined]
-    yield make
-    sandbox.reset()
-    for cid in made:
-        sandbox.advance(cid, to="ended")
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_queueing")]
 
 
 def writes(sandbox: Any, cid: str, pid: str) -> int:

@@ -6,7 +6,6 @@ Nothing goes to a cluster (``assignment_enqueue`` is a no-op); tests drive the e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from wrapup_portal.assignments import services
 from wrapup_portal.assignments.engine import assignment_execute
 from wrapup_portal.assignments.models import Assignment, BulkJob, Source, State
 from wrapup_portal.assignments.selectors import BAD_ROWS_BLOCK, CHANGED_SINCE_PREVIEW
@@ -32,39 +30,9 @@ from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 
 from tests.interactions.conftest import sandbox_now
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_queueing")]
 
 HEADER = "conversation_id,participant_id,code,notes\n"
-
-
-@pytest.fixture(autouse=True)
-def no_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests run the engine themselves; nothing goes to a cluster."""
-    monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
-    monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
-
-
-@pytest.fixture
-def legs(catalog: Any) -> Iterator[Any]:
-    """Make conversations (on a queue without an ACW time-out by default); all are ended afterwards."""
-    sandbox = catalog
-    queues = sandbox.org()["queues"]
-    queue = next(q for q in queues if q["wrapupPrompt"] == "MANDATORY")
-    made: list[str] = []
-
-    def make(state: str = "acw", **spec: Any) -> tuple[str, str]:
-        conversation = sandbox.create_conversation(queueId=spec.pop("queueId", queue["id"]), state=state, **spec)
-        made.append(conversation["id"])
-        agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
-        return conversation["id"], agent["id"]
-
-    make.queue = queue  # type: ignore[attr-defined]
-    make.other = next(q for q in queues if q["id"] != queue["id"])  # type: ignore[attr-defined]
-    make.sandbox = sandbox  # type: ignore[attr-defined]
-    yield make
-    sandbox.reset()
-    for cid in made:
-        sandbox.advance(cid, to="ended")
 
 
 @pytest.fixture
