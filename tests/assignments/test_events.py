@@ -463,3 +463,13 @@ def test_a_nul_character_is_refused_before_the_database_sees_it(hook, queued) ->
     assert response.status_code == 400
     assert response.json() == {"error": events.NUL_CHARACTER}
     assert not ConversationEvent.objects.exists()
+
+
+@pytest.mark.parametrize("raw", [b'{"a": Infinity}', b'{"a": NaN}', b'{"a": "\\ud800"}'])
+def test_non_json_constants_and_lone_surrogates_are_refused(hook, queued, raw: bytes) -> None:
+    """Python's parser takes these, the databases do not: found by the hypothesis fuzz on PostgreSQL."""
+    body = payload()
+    data = raw[:-1] + b', ' + json.dumps(body).encode()[1:]
+    response = post(hook, data, topic_header=topic(body))
+    assert response.status_code == 400
+    assert not ConversationEvent.objects.exists()

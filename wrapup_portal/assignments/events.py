@@ -58,7 +58,8 @@ BAD_ID = "{name} must be a UUID."
 TOPIC_MISMATCH = "The topic and the payload name different conversations."
 FLOODED = "Too many events for this conversation are waiting; this one was dropped."
 OVERLOADED = "Too many events are waiting; this one was dropped."
-NUL_CHARACTER = "The body holds a NUL character (\\u0000), which no event carries."
+NUL_CHARACTER = "The body holds a NUL character (\\u0000) or a lone surrogate, which no event carries."
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class EventRejected(Exception):
@@ -119,12 +120,12 @@ def event_body_read(request: HttpRequest) -> bytes:
 def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
     """The event in a bare payload (topic from the header) or an EventBridge envelope (§7)."""
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_refuse_constant)  # NaN/Infinity are not JSON
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise EventRejected(NOT_JSON) from None
     if not isinstance(data, dict):
         raise EventRejected(NOT_OBJECT)
-    if _has_nul(data):  # PostgreSQL's json/text cannot hold U+0000, and no real event carries one
+    if _has_unstorable_text(data):  # the databases cannot store these, and no real event carries them
         raise EventRejected(NUL_CHARACTER)
     detail = data.get("detail")
     if isinstance(detail, dict) and "eventBody" in detail:  # EventBridge: detail = {topicName, eventBody, …}
@@ -150,13 +151,18 @@ def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
     )  # fmt: skip
 
 
-def _has_nul(data: Any) -> bool:
-    """Whether any key or text value holds U+0000 (walked without recursion: nesting is the sender's choice)."""
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_unstorable_text(data: Any) -> bool:
+    """Whether any key or text value holds U+0000 or a lone surrogate (walked without recursion:
+    nesting is the sender's choice)."""
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
+            if "\x00" in value or SURROGATE.search(value):
                 return True
         elif isinstance(value, dict):
             stack.extend(value.keys())
