@@ -38,7 +38,7 @@ class Page:
 
 # Every named portal URL (Django's admin site aside) with the roles that may use it.
 PAGE_ACCESS: dict[str, Page] = {
-    "core:home": Page(ALL),
+    "overview:home": Page(ALL),
     "core:status": Page({ADMIN}),
     "accounts:logout": Page(ALL, method="post"),
     "audit:list": Page({COMPLIANCE}),
@@ -127,7 +127,7 @@ PORTAL_ROUTES = [r for r in ROUTES if not r.name.startswith("admin:")]
 
 def test_the_walker_finds_the_known_pages() -> None:
     names = {r.name for r in ROUTES}
-    assert {"core:home", "core:status", "accounts:login", "admin:index"} <= names
+    assert {"overview:home", "core:status", "accounts:login", "admin:index"} <= names
 
 
 @pytest.mark.django_db

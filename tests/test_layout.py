@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("accounts",),  # sign-in and queue grants, which point at catalog's code groups
     ("assignments",),  # the life cycle of a code written to a leg; its forms and pages
     ("interactions",),  # search, detail, live board, with the assignment forms on them
+    ("overview",),  # each role's landing page: reads every app below, nothing imports it
 )
 
 # Modules that import nothing from the portal. Any module may import them, and doing so

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "wrapup_portal.catalog",
     "wrapup_portal.interactions",
     "wrapup_portal.assignments",
+    "wrapup_portal.overview",
 ]
 
 MIDDLEWARE = [
@@ -141,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "overview:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # A stale or missing CSRF token: the portal's "form had expired" page, not Django's.
 CSRF_FAILURE_VIEW = "wrapup_portal.core.views.csrf_failure"

@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from wrapup_portal.assignments.hooks import genesys_events
 
 urlpatterns = [
+    path("", include("wrapup_portal.overview.urls")),
     path("", include("wrapup_portal.core.urls")),
     path("accounts/", include("wrapup_portal.accounts.urls")),
     path("assignments/", include("wrapup_portal.assignments.urls")),

@@ -31,7 +31,7 @@ def test_sign_in_page_renders_for_anonymous_users(client: Client) -> None:
 def test_correct_password_signs_in_and_lands_on_overview(client: Client, lead) -> None:
     response = sign_in(client, "lead", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("overview:home")
     assert client.get("/").status_code == 200
 
 
@@ -40,7 +40,7 @@ def test_next_parameter_is_honoured_but_not_to_other_hosts(client: Client, admin
     assert response["Location"] == "/system/"
     client.logout()
     response = client.post(LOGIN, {"username": "admin", "password": PASSWORD, "next": "https://evil.example/"})
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("overview:home")
 
 
 def test_wrong_password_shows_a_clear_message_and_does_not_sign_in(client: Client, lead) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,4 +52,51 @@ def page(browser, live_server) -> Iterator[object]:
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    context.close()
+
+
+SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOTS") or Path(__file__).resolve().parent / "screenshots")
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    """Save the page as tests/browser/screenshots/NAME.png (or under $PORTAL_SCREENSHOTS)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def sign_in(page: Any, username: str, *, next_url: str = "", landing: str = "h1:text('Overview')") -> None:
+    """Sign a demo user in through the sign-in form (``seed_demo`` must have run)."""
+    from wrapup_portal.accounts.services import demo_password
+
+    page.goto(f"/accounts/login/{'?next=' + next_url if next_url else ''}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", demo_password(username))
+    page.click("button[type=submit]")
+    page.wait_for_selector(landing)
+
+
+@pytest.fixture
+def synced(genesys: Any) -> Any:
+    """Demo users (a transactional test starts from an empty database) and a catalog synced from the sandbox."""
+    from django.core.management import call_command
+
+    from wrapup_portal.catalog.models import SyncRun
+    from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
+    from wrapup_portal.core.genesys import build_genesys_client
+
+    call_command("seed_demo", stdout=StringIO())
+    request = sync_run_request(trigger=SyncRun.Trigger.CLI, by=None)
+    run = sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return genesys
+
+
+@pytest.fixture
+def utc_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A page whose browser is in UTC, so "today" means the same day to the portal and the sandbox."""
+    context = browser.new_context(base_url=live_server.url, timezone_id="UTC", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
     context.close()

@@ -13,13 +13,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
@@ -28,9 +26,7 @@ from wrapup_portal.accounts.services import demo_password
 from wrapup_portal.assignments import services
 from wrapup_portal.assignments.engine import assignment_execute, assignments_due
 from wrapup_portal.assignments.models import Assignment, BulkJob, State
-from wrapup_portal.catalog.models import CodeGroup, SyncRun, WrapupCode
-from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
-from wrapup_portal.core.genesys import build_genesys_client
+from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 
 from tests.interactions.conftest import sandbox_now
 
@@ -47,16 +43,6 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     """The whole page, or (``full_page=False``) its top: with 100 rows a whole page is too tall to read."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"assignments-{name}.png"), full_page=full_page)
-
-
-@pytest.fixture
-def synced(genesys: Any) -> Any:
-    """Demo users (a transactional test starts from an empty database) and a synced catalog."""
-    call_command("seed_demo", stdout=StringIO())
-    request = sync_run_request(trigger=SyncRun.Trigger.CLI, by=None)
-    run = sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    return genesys
 
 
 @pytest.fixture

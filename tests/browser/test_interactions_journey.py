@@ -12,21 +12,17 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.utils import timezone
 
 from integrations.genesys import WRAP_UP_TIMEOUT
 from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.accounts.services import demo_password
-from wrapup_portal.catalog.models import CodeGroup, SyncRun
-from wrapup_portal.catalog.services import sync_run_execute, sync_run_request
-from wrapup_portal.core.genesys import build_genesys_client
+from wrapup_portal.catalog.models import CodeGroup
 from wrapup_portal.interactions.search import WrapupState
 
 from tests.interactions.conftest import api_calls, ground_truth, sandbox_now, yesterday
@@ -42,16 +38,6 @@ RESULT_ROWS = "table.results tbody tr"
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"interactions-{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def synced(genesys: Any) -> Any:
-    """Demo users (roles included: a transactional test starts from an empty database) and a synced catalog."""
-    call_command("seed_demo", stdout=StringIO())
-    request = sync_run_request(trigger=SyncRun.Trigger.CLI, by=None)
-    run = sync_run_execute(run_id=request.run.pk, client=build_genesys_client())
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    return genesys
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("Overview", "core:home", None),
+    NavItem("Overview", "overview:home", None),
     NavItem("Interactions", "interactions:search", "view_interactions"),
     NavItem("Live board", "interactions:board", "view_interactions"),
     NavItem("Assignments", "assignments:list", "assign_wrapup"),

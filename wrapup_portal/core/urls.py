@@ -7,7 +7,6 @@ from wrapup_portal.core import views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("system/", views.status, name="status"),
 ]

@@ -1,4 +1,4 @@
-"""Overview, health and error pages."""
+"""Health, system status and error pages."""
 
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
 from wrapup_portal.core.middleware import same_origin_referer
 from wrapup_portal.core.selectors import health_report, health_summary, schedule_list
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    roles = list(request.user.groups.values_list("name", flat=True))
-    return render(request, "core/home.html", {"roles": roles})
 
 
 @login_not_required
@@ -58,7 +52,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         extra={"method": request.method},
     )
     # Back to the page the form was on; a form's action URL may answer only POST.
-    reload_url = same_origin_referer(request) or reverse("core:home")
+    reload_url = same_origin_referer(request) or reverse("overview:home")
     return render(request, "403_csrf.html", {"reload_url": reload_url}, status=403)
 
 
