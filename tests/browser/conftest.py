@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a closed network: no background calls to Google that would be refused.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,12 +29,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+NO_CHROMIUM = f"Chromium is not installed at {CHROMIUM}: the browser journeys did not run (apt-get install chromium)"
+SKIPPED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Said once more, in red, after everything else: a skipped browser journey is not a pass."""
+    if SKIPPED:
+        terminalreporter.write_sep("!", SKIPPED[0], red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium not found at {CHROMIUM} but PORTAL_REQUIRE_BROWSER=1")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        SKIPPED.append(NO_CHROMIUM)
+        pytest.skip(NO_CHROMIUM)
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
     # are still synchronous, so Django's async-safety guard must let them through.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
