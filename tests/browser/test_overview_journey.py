@@ -14,7 +14,8 @@ from django.utils import timezone
 from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.assignments import events, tasks
 from wrapup_portal.assignments.models import Assignment, Source, State
-from wrapup_portal.catalog.models import CodeGroup
+from wrapup_portal.catalog.models import CodeGroup, SyncRun
+from wrapup_portal.catalog.tasks import sync_run_execute_task
 
 from tests.browser.conftest import screenshot, sign_in
 from tests.interactions.conftest import sandbox_now
@@ -78,7 +79,7 @@ def test_lead_sees_their_queues_in_charts_and_follows_a_bar_to_the_time_outs(syn
     assert page.locator("select[name=wrapup]").input_value() == "timeout"
 
 
-def test_admin_creates_a_rule_and_the_next_leg_in_acw_gets_its_code(synced: Any, made: list[str], utc_page: Any,
+def test_admin_syncs_two_queues_creates_a_rule_and_the_next_leg_in_acw_gets_its_code(synced: Any, made: list[str], utc_page: Any,
                                                                     live_server: Any, settings: Any,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     sandbox, page = synced, utc_page
@@ -91,6 +92,20 @@ def test_admin_creates_a_rule_and_the_next_leg_in_acw_gets_its_code(synced: Any,
 
     sign_in(page, "admin")
     assert "No rules yet." in page.locator("section", has=page.locator("h2:text-is('Rule activity today')")).inner_text()
+    # Two queues kept in sync, the rule's among them, and a sync of just those.
+    other = CodeGroup.objects.exclude(pk=group.pk).order_by("name").first()
+    page.click("nav.main a:text('Code catalog')")
+    for chosen in (group, other):
+        page.check(f"input[value='{chosen.queue_id}']")
+    page.click("button:text('Sync selected queues')")
+    page.wait_for_selector("text=2 queue(s) updated.")
+    page.click("button:text('Sync now')")
+    page.wait_for_selector("text=Waiting for a background worker")
+    run = SyncRun.objects.get(status=SyncRun.Status.QUEUED)
+    sync_run_execute_task(run.pk)  # what the cluster would do
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(CodeGroup.objects.filter(synced=True)) == {group, other}  # what a run without named queues reads
     page.click("nav.main a:text('Rules')")
     page.click("a.button:text('New rule')")
     page.fill("#id_name", "Sales queue: Sale")
