@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -178,3 +179,20 @@ def test_the_shell_one_liner_in_the_docs_checks_the_digest(compliance_client, tm
     path.write_text(path.read_text(encoding="utf-8").replace("Sale", "Sold", 1), encoding="utf-8")
     bad = subprocess.run(["bash", "-c", one_liner.replace("FILE", str(path))], capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stdout == ""
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_a_filter_typed_to_start_a_formula_cannot_do_so_in_the_csv_manifest_line(compliance_client, tmp_path,
+                                                                                 separator: str) -> None:  # fmt: skip
+    crafted = f'x{separator}=HYPERLINK("https://evil.example"){separator}@SUM(1){separator}+1'
+    path, _ = download(compliance_client, urlencode({"format": "csv", "actor": crafted}), tmp_path)
+    last = path.read_bytes().decode().splitlines()[-1]
+    assert last.startswith("#manifest ")
+    for delimiter in (",", ";"):  # how a spreadsheet in any locale splits the line into cells
+        cells = next(csv.reader([last], delimiter=delimiter))
+        # The manifest's own list of formula characters is cells like `+` alone, which run nothing.
+        assert not [cell for cell in cells if cell.lstrip().startswith(FORMULA_STARTS) and len(cell.strip()) > 1], cells
+        assert any("HYPERLINK" in cell for cell in cells)
+    check = export_file_check(path, against_db=True)
+    assert check.ok, check.problems
+    assert check.manifest["filter"]["actor"] == crafted  # the JSON reads back exactly

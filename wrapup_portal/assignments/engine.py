@@ -280,8 +280,5 @@ def assignments_lost(*, limit: int = 500) -> list[int]:
 
 def assignments_due(*, limit: int = 500) -> list[int]:
     """Ids of assignments the sweeper must run now: due ones, and "sending" ones whose worker died."""
-    now = timezone.now()
-    due = Assignment.objects.filter(state__in=(State.REQUESTED, State.WAITING_FOR_ACW), next_attempt_at__lte=now)
-    lost = Assignment.objects.filter(state=State.SENDING, lease_until__lte=now)
-    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]) + list(
-        lost.values_list("pk", flat=True)[:limit])
+    due = Assignment.objects.filter(state__in=(State.REQUESTED, State.WAITING_FOR_ACW), next_attempt_at__lte=timezone.now())
+    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]) + assignments_lost(limit=limit)

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,9 +69,19 @@ def _jsonl_chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, list[t
     yield "".join(lines), batch
 
 
+# Inside the JSON strings of a CSV manifest line: characters a spreadsheet splits cells on.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_CELL_BREAKS = {",": "\\u002c", ";": "\\u003b"}
+
+
 def manifest_line(fmt: str, manifest: dict[str, Any]) -> str:
-    text = canonical_json(manifest)
-    return f"{CSV_MANIFEST_PREFIX}{text}\n" if fmt == "csv" else canonical_json({"manifest": manifest}) + "\n"
+    if fmt != "csv":
+        return canonical_json({"manifest": manifest}) + "\n"
+    # A spreadsheet splits the line at commas (or semicolons), so a filter typed as `x,=cmd…` would
+    # start a cell with a formula. Escaped as JSON \u escapes inside strings, every cell begins with
+    # `#manifest`, a quote, a digit or a bracket; the JSON (and so the signature) reads the same.
+    text = _JSON_STRING.sub(lambda m: "".join(_CELL_BREAKS.get(c, c) for c in m.group()), canonical_json(manifest))
+    return f"{CSV_MANIFEST_PREFIX}{text}\n"
 
 
 def export_stream(
