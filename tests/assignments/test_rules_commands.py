@@ -88,6 +88,11 @@ def test_import_updates_rules_by_name(queue: CodeGroup, tmp_path: Path) -> None:
         ({"name": "bad", "notes_template": "{nope}"}, "notes_template", "unknown placeholder {nope}"),
         ({"name": "bad", "talk_seconds_min": 9, "talk_seconds_max": 3}, "talk_seconds_max", "longer than the longest"),
         ({"name": "first", "priority": 4}, "name", "already used by rule #1"),
+        # What a database would refuse mid-import is refused here first, naming the key.
+        ({"name": "bad", "notes_template": "a\u0000b"}, "notes_template", "without NUL characters"),
+        ({"name": "bad", "user_ids": ["ok", "\ud800"]}, "user_ids", "unpaired surrogates"),
+        ({"name": "bad", "priority": 2**31}, "priority", "a whole number from 0 to 2147483647"),
+        ({"name": "bad", "talk_seconds_min": 10**20}, "talk_seconds_min", "up to 2147483647"),
     ],
 )
 def test_a_bad_rule_exits_2_naming_rule_and_key_and_changes_nothing(

@@ -10,6 +10,7 @@ and nothing changes. Rules the file does not name are left as they are.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -67,21 +68,35 @@ def rules_loads(text: str) -> list[Any]:
     return document["rules"]
 
 
+MAX_WHOLE = 2_147_483_647  # the largest value every database stores in a positive integer column
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it) and lone surrogates
+
+
+def _unstorable(value: Any) -> bool:
+    texts = value if isinstance(value, list) else [value]
+    return any(isinstance(t, str) and UNSTORABLE.search(t) for t in texts)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_WHOLE
+
+
 def _check_type(key: str, value: Any) -> str | None:
     """What ``value`` must be for ``key``, when it is not that."""
+    if _unstorable(value):
+        return "text without NUL characters or unpaired surrogates"
     if key in ("name", "queue", "code"):
         return None if isinstance(value, str) and value.strip() else "a non-empty string"
     if key in BOOL_KEYS:
         return None if isinstance(value, bool) else "true or false"
     if key == "priority":
-        return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else "a whole number, 0 or more"
+        return None if _whole(value) else f"a whole number from 0 to {MAX_WHOLE}"
     if key in TEXT_KEYS:
         return None if value is None or isinstance(value, str) else "a string"
     if key in LIST_KEYS:
         return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "a list of strings"
     if key in SECONDS_KEYS:
-        ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-        return None if ok else "a whole number of seconds, or null"
+        return None if value is None or _whole(value) else f"a whole number of seconds up to {MAX_WHOLE}, or null"
     return None
 
 
