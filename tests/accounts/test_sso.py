@@ -231,10 +231,27 @@ def test_an_sso_identity_never_takes_over_a_local_account(client: Client, idp: O
     assert role_names(lead) == {TEAM_LEAD} and lead.has_usable_password()
 
 
+def test_disabling_an_sso_user_ends_their_session_and_refuses_the_next_sign_in(client: Client,
+                                                                                 idp: OIDCProvider) -> None:
+    sso_sign_in(client, idp, claims("casey", "cc-leads"))
+    assert client.get("/").status_code == 200
+    User.objects.filter(username="casey").update(is_active=False)
+    assert client.get("/").status_code == 302  # the open session is no longer a signed-in user
+    again = Client()
+    assert_refused(sso_sign_in(again, idp, claims("casey", "cc-leads")), again, oidc.REFUSED_INACTIVE, "inactive")
+
+
 def test_explicit_endpoints_work_without_discovery(client: Client, idp: OIDCProvider, settings: Any) -> None:
-    settings.PORTAL_OIDC_ISSUER = idp.url  # still pins the id_token's issuer
     settings.PORTAL_OIDC_ENDPOINTS = {"authorization": f"{idp.url}/authorize", "token": f"{idp.url}/token",
                                       "userinfo": f"{idp.url}/userinfo", "jwks": f"{idp.url}/jwks"}
     settings.PORTAL_OIDC_ISSUER = ""
     response = sso_sign_in(client, idp, claims("casey", "cc-leads"))
     assert response.status_code == 302 and signed_in_as(client).username == "casey"
+
+
+def test_an_id_token_from_another_issuer_is_refused(client: Client, idp: OIDCProvider, settings: Any) -> None:
+    settings.PORTAL_OIDC_ENDPOINTS = {"authorization": f"{idp.url}/authorize", "token": f"{idp.url}/token",
+                                      "userinfo": f"{idp.url}/userinfo", "jwks": f"{idp.url}/jwks"}
+    settings.PORTAL_OIDC_ISSUER = "https://idp.example.com"  # pinned; the local provider signs as itself
+    response = sso_sign_in(client, idp, claims("casey", "cc-leads"))
+    assert_refused(response, client, oidc.REFUSED_TOKEN, "token_invalid")

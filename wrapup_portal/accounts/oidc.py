@@ -24,6 +24,7 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
@@ -186,6 +187,11 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         if userinfo.get("sub") != id_claims.get("sub"):
             raise SsoRefused(REFUSED_TOKEN, reason="token_invalid", extra={"detail": "userinfo sub differs"})
         return sso_user_sign_in(claims={**id_claims, **userinfo})
+
+    def get_user(self, user_id: Any) -> User | None:
+        # The library's version returns disabled users too; Django's refuses them, so disabling
+        # an SSO user in the portal ends their open sessions as it does for local users.
+        return ModelBackend.get_user(self, user_id)
 
     def _verify_jws(self, payload: str, key: Any) -> dict[str, Any]:
         """Signature, algorithm, expiry, issuer and audience; ``SuspiciousOperation`` for any failure."""
