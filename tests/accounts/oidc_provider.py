@@ -23,6 +23,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 KID = "test-key-1"
+ROLE_GROUPS = {"team_lead": ("cc-leads",), "admin": ("cc-admins", "cc-ops"), "compliance": ("cc-audit",)}
 
 
 @dataclass
@@ -51,6 +52,7 @@ class OIDCProvider:
     knobs: Knobs = field(default_factory=Knobs)
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    id_tokens: list[str] = field(default_factory=list)
     token_requests: int = 0
 
     def __post_init__(self) -> None:
@@ -72,6 +74,18 @@ class OIDCProvider:
         self.user, self.knobs, self.token_requests = {}, Knobs(), 0
         self.codes.clear()
         self.access_tokens.clear()
+        self.id_tokens.clear()
+
+    def switch_on(self, settings: Any) -> None:
+        """Point the portal's single sign-on at this provider (pytest-django's ``settings``)."""
+        settings.PORTAL_OIDC_ENABLED = True
+        settings.PORTAL_OIDC_CLIENT_ID = settings.OIDC_RP_CLIENT_ID = self.client_id
+        settings.OIDC_RP_CLIENT_SECRET = self.client_secret
+        settings.PORTAL_OIDC_ISSUER = self.url
+        settings.PORTAL_OIDC_ENDPOINTS = {"authorization": "", "token": "", "userinfo": "", "jwks": ""}
+        settings.PORTAL_OIDC_PROVIDER_NAME = "Example IdP"
+        settings.PORTAL_OIDC_ROLE_GROUPS = ROLE_GROUPS
+        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "wrapup_portal.accounts.oidc.PortalOIDCBackend"]
 
     # -- documents --------------------------------------------------------------------
     def discovery(self) -> dict[str, Any]:
@@ -157,5 +171,6 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(400, {"error": "invalid_grant", "error_description": "PKCE verifier"})
         access = secrets.token_urlsafe(24)
         p.access_tokens[access] = dict(grant.claims)
-        return self._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
-                                "id_token": p.id_token(grant)})
+        id_token = p.id_token(grant)
+        p.id_tokens.append(id_token)
+        return self._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": id_token})

@@ -26,7 +26,6 @@ from wrapup_portal.audit.models import Action, AuditEvent
 pytestmark = pytest.mark.django_db
 
 START, CALLBACK, LOGIN = "/accounts/sso/start/", "/accounts/sso/callback/", "/accounts/login/"
-ROLE_GROUPS = {"team_lead": ("cc-leads",), "admin": ("cc-admins", "cc-ops"), "compliance": ("cc-audit",)}
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +40,7 @@ def idp(provider: OIDCProvider, settings: Any) -> Iterator[OIDCProvider]:
     """Single sign-on switched on against the local provider (by its discovery document)."""
     provider.reset()
     oidc.forget_discovery()
-    settings.PORTAL_OIDC_ENABLED = True
-    settings.PORTAL_OIDC_CLIENT_ID = settings.OIDC_RP_CLIENT_ID = provider.client_id
-    settings.OIDC_RP_CLIENT_SECRET = provider.client_secret
-    settings.PORTAL_OIDC_ISSUER = provider.url
-    settings.PORTAL_OIDC_ENDPOINTS = {"authorization": "", "token": "", "userinfo": "", "jwks": ""}
-    settings.PORTAL_OIDC_PROVIDER_NAME = "Example IdP"
-    settings.PORTAL_OIDC_ROLE_GROUPS = ROLE_GROUPS
-    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, oidc.BACKEND]
+    provider.switch_on(settings)
     yield provider
     oidc.forget_discovery()
 

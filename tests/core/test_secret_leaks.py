@@ -1,14 +1,15 @@
 """No secret leaks: a whole journey with known, distinctive secrets, then every place they could
 surface is searched for them.
 
-The journey: sign in (each role), sync the catalog, grant a queue, search, open a conversation,
+The journey: sign in (with a password, and with single sign-on), sync the catalog, grant a queue, search, open a conversation,
 assign a code (the engine writes it to Genesys), deliver an event to the hook with the right and
 with a wrong secret, view the system status and /healthz, read and export the audit log (CSV and
 JSON Lines). Searched: every captured log record (every logger at DEBUG), everything written to
 stderr and stdout, every page and export body, and every table of the database, cell by cell,
 also decoded where a cell is base64 (the database cache pickles its values) or a signed,
-compressed django-q package. Searched for: the Genesys client secret, the webhook secret and
-every access token the sandbox issued.
+compressed django-q package. Searched for: the Genesys client secret, the webhook secret, every
+access token the sandbox issued, and the single sign-on's client secret and the tokens its
+provider issued.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from django.db import connection
 from django.test import Client
 
 from integrations.genesys_sandbox import OrgSpec, SandboxServer
+from tests.accounts.oidc_provider import OIDCProvider
+from tests.accounts.test_sso import sso_sign_in
 from tests.conftest import PASSWORD
 from tests.fixtures_sandbox import SandboxHelper
+from wrapup_portal.accounts import oidc
 from wrapup_portal.assignments import events, services
 from wrapup_portal.assignments.engine import assignment_execute
 from wrapup_portal.assignments.models import Assignment, State
@@ -41,6 +45,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.database_ca
 
 CLIENT_SECRET = "GcS-7f3e9b21-distinctive-genesys-client-secret"
 WEBHOOK_SECRET = "WhS-4c8a0d55-distinctive-webhook-secret"
+OIDC_CLIENT_SECRET = "OcS-91d2aa07-distinctive-oidc-client-secret"
 CANARY = "Canary-2e6f-plain-value-in-the-cache"  # proves the dump search sees pickled cache values
 
 
@@ -53,13 +58,24 @@ def secret_sandbox() -> Iterator[SandboxServer]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def identity_provider() -> Iterator[OIDCProvider]:
+    server = OIDCProvider(client_secret=OIDC_CLIENT_SECRET).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def portal(settings: Any, secret_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHelper]:
+def portal(settings: Any, secret_sandbox: SandboxServer, identity_provider: OIDCProvider,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHelper]:
     helper = SandboxHelper(secret_sandbox.url, secret_sandbox.login_url)
     helper.client_secret = CLIENT_SECRET
     settings.GENESYS_API_URL, settings.GENESYS_LOGIN_URL = secret_sandbox.url, secret_sandbox.login_url
     settings.GENESYS_CLIENT_ID, settings.GENESYS_CLIENT_SECRET = helper.client_id, CLIENT_SECRET
     settings.WRAPUP_WEBHOOK_SECRET = WEBHOOK_SECRET
+    identity_provider.reset()
+    identity_provider.switch_on(settings)
+    oidc.forget_discovery()
     # Nothing goes to a cluster: the test runs each task itself, as a worker would.
     monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
     monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
@@ -121,15 +137,20 @@ def database_dump() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
-    portal: SandboxHelper, make_user: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+    portal: SandboxHelper, identity_provider: OIDCProvider, make_user: Any, caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     for name in ["", *logging.root.manager.loggerDict]:
         caplog.set_level(logging.DEBUG, logger=name)
     seen = Seen()
     make_user("admin", "Admin", is_staff=True)
     lead = make_user("lead", "Team lead")
-    make_user("compliance", "Compliance")
-    admin, lead_client, compliance = signed_in("admin"), signed_in("lead"), signed_in("compliance")
+    admin, lead_client = signed_in("admin"), signed_in("lead")
+    compliance = Client()  # compliance signs in with single sign-on
+    seen.keep(compliance.get("/accounts/login/"))
+    seen.keep(sso_sign_in(compliance, identity_provider, {"sub": "s-carla", "preferred_username": "carla",
+                                                          "groups": ["cc-audit"]}))
+    assert seen.keep(compliance.get("/audit/")).status_code == 200
 
     # The catalog, synced as the admin asks and a worker runs it.
     seen.keep(admin.post("/catalog/sync/"))
@@ -171,8 +192,10 @@ def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
         assert export.status_code == 200
     assert "webhook" in "".join(seen.bodies[-2:])  # the exports hold the rejected deliveries
 
-    tokens = portal_tokens = _issued_tokens(portal)
-    assert portal_tokens, "the journey should have used an access token"
+    tokens = _issued_tokens(portal)
+    assert tokens, "the journey should have used an access token"
+    provider_tokens = [*identity_provider.access_tokens, *identity_provider.id_tokens]
+    assert len(provider_tokens) == 2, "the single sign-on should have got its tokens"
     cache.set("leak-test:canary", {"value": CANARY}, 600)
     dump = database_dump()
     assert CANARY in dump  # the dump search does see inside pickled cache values…
@@ -185,7 +208,8 @@ def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
               "database": dump}
     assert caplog.records, "DEBUG logging should have captured the journey"
     for secret_name, secret in [("client secret", CLIENT_SECRET), ("webhook secret", WEBHOOK_SECRET),
-                                *(("access token", t) for t in tokens)]:
+                                ("OIDC client secret", OIDC_CLIENT_SECRET), *(("access token", t) for t in tokens),
+                                *(("identity provider's token", t) for t in provider_tokens)]:
         for place, text in places.items():
             assert secret not in text, f"the {secret_name} appears in {place}"
 
