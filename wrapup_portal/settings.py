@@ -59,7 +59,8 @@ def env_secret(name: str) -> str:
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY_MISSING = (
-    "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set. It is required when DJANGO_DEBUG is off. Generate one with: "
+    "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set. It is required when DJANGO_DEBUG is off. "
+    "Generate one with: "
     "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 )
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY")

@@ -85,7 +85,8 @@ class OIDCProvider:
         settings.PORTAL_OIDC_ENDPOINTS = {"authorization": "", "token": "", "userinfo": "", "jwks": ""}
         settings.PORTAL_OIDC_PROVIDER_NAME = "Example IdP"
         settings.PORTAL_OIDC_ROLE_GROUPS = ROLE_GROUPS
-        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "wrapup_portal.accounts.oidc.PortalOIDCBackend"]
+        backend = "wrapup_portal.accounts.oidc.PortalOIDCBackend"
+        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, backend]
 
     # -- documents --------------------------------------------------------------------
     def discovery(self) -> dict[str, Any]:
@@ -143,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             code = secrets.token_urlsafe(16)
             p.codes[code] = Grant(dict(p.user), query["redirect_uri"], query.get("nonce", ""), query["code_challenge"])
             self.send_response(302)
-            self.send_header("Location", f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}")
+            back = urlencode({"code": code, "state": query["state"]})
+            self.send_header("Location", f"{query['redirect_uri']}?{back}")
             self.end_headers()
             return None
         if parts.path == "/userinfo":
@@ -158,7 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/token":
             return self._json(404, {"error": "not_found"})
         p.token_requests += 1
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()).items()}
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
         expected = "Basic " + base64.b64encode(f"{p.client_id}:{p.client_secret}".encode()).decode()
         if self.headers.get("Authorization") != expected:
             return self._json(401, {"error": "invalid_client"})
@@ -173,4 +176,5 @@ class _Handler(BaseHTTPRequestHandler):
         p.access_tokens[access] = dict(grant.claims)
         id_token = p.id_token(grant)
         p.id_tokens.append(id_token)
-        return self._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": id_token})
+        return self._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
+                                "id_token": id_token})

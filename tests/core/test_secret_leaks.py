@@ -1,11 +1,11 @@
 """No secret leaks: a whole journey with known, distinctive secrets, then every place they could
 surface is searched for them.
 
-The journey: sign in (with a password, and with single sign-on), sync the catalog, grant a queue, search, open a conversation,
-assign a code (the engine writes it to Genesys), deliver an event to the hook with the right and
-with a wrong secret, view the system status and /healthz, read and export the audit log (CSV and
-JSON Lines). Searched: every captured log record (every logger at DEBUG), everything written to
-stderr and stdout, every page and export body, and every table of the database, cell by cell,
+The journey: sign in (with a password, and with single sign-on), sync the catalog, grant a
+queue, search, open a conversation, assign a code (the engine writes it to Genesys), deliver an
+event to the hook with the right and with a wrong secret, view the system status and /healthz,
+read and export the audit log (CSV and JSON Lines). Searched: every captured log record (every
+logger at DEBUG), everything written to stderr and stdout, every page and export body, and every table of the database, cell by cell,
 also decoded where a cell is base64 (the database cache pickles its values) or a signed,
 compressed django-q package. Searched for: the Genesys client secret, the webhook secret, every
 access token the sandbox issued, and the single sign-on's client secret and the tokens its
@@ -137,8 +137,8 @@ def database_dump() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
-    portal: SandboxHelper, identity_provider: OIDCProvider, make_user: Any, caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    portal: SandboxHelper, secret_sandbox: SandboxServer, identity_provider: OIDCProvider, make_user: Any,
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
 ) -> None:
     for name in ["", *logging.root.manager.loggerDict]:
         caplog.set_level(logging.DEBUG, logger=name)
@@ -192,7 +192,7 @@ def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
         assert export.status_code == 200
     assert "webhook" in "".join(seen.bodies[-2:])  # the exports hold the rejected deliveries
 
-    tokens = _issued_tokens(portal)
+    tokens = secret_sandbox.app.tokens.issued_values()
     assert tokens, "the journey should have used an access token"
     provider_tokens = [*identity_provider.access_tokens, *identity_provider.id_tokens]
     assert len(provider_tokens) == 2, "the single sign-on should have got its tokens"
@@ -212,17 +212,3 @@ def test_no_secret_or_token_appears_in_logs_pages_exports_or_the_database(
                                 *(("identity provider's token", t) for t in provider_tokens)]:
         for place, text in places.items():
             assert secret not in text, f"the {secret_name} appears in {place}"
-
-
-def _issued_tokens(sandbox: SandboxHelper) -> list[str]:
-    server = next(s for s in _servers if s.url == sandbox.url)
-    return server.app.tokens.issued_values()
-
-
-_servers: list[SandboxServer] = []
-
-
-@pytest.fixture(autouse=True)
-def _register(secret_sandbox: SandboxServer) -> None:
-    if secret_sandbox not in _servers:
-        _servers.append(secret_sandbox)
