@@ -221,8 +221,9 @@ PORTAL_OIDC_ENDPOINTS = {
 PORTAL_OIDC_GROUPS_CLAIM = os.environ.get("PORTAL_OIDC_GROUPS_CLAIM", "").strip() or "groups"
 PORTAL_OIDC_USERNAME_CLAIM = os.environ.get("PORTAL_OIDC_USERNAME_CLAIM", "").strip() or "preferred_username"
 PORTAL_OIDC_ROLE_GROUPS = oidc_role_groups(os.environ.get("PORTAL_OIDC_ROLE_GROUPS", ""))
+_oidc_client_secret = env_secret("PORTAL_OIDC_CLIENT_SECRET") if PORTAL_OIDC_ENABLED else ""
 if PORTAL_OIDC_ENABLED:
-    if not env_secret("PORTAL_OIDC_CLIENT_SECRET"):
+    if not _oidc_client_secret:
         raise ImproperlyConfigured(OIDC_SETTING_MISSING.format(what="PORTAL_OIDC_CLIENT_SECRET (or its _FILE)"))
     if not PORTAL_OIDC_ISSUER and not all(PORTAL_OIDC_ENDPOINTS.values()):
         raise ImproperlyConfigured(OIDC_SETTING_MISSING.format(
@@ -232,7 +233,7 @@ if PORTAL_OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.append("wrapup_portal.accounts.oidc.PortalOIDCBackend")
 # What mozilla-django-oidc reads itself. The endpoints are resolved by the portal's subclasses.
 OIDC_RP_CLIENT_ID = PORTAL_OIDC_CLIENT_ID
-OIDC_RP_CLIENT_SECRET = env_secret("PORTAL_OIDC_CLIENT_SECRET") if PORTAL_OIDC_ENABLED else ""
+OIDC_RP_CLIENT_SECRET = _oidc_client_secret
 OIDC_RP_SIGN_ALGO = os.environ.get("PORTAL_OIDC_SIGN_ALGO", "").strip() or "RS256"
 OIDC_RP_SCOPES = os.environ.get("PORTAL_OIDC_SCOPES", "").strip() or "openid email profile"
 OIDC_OP_AUTHORIZATION_ENDPOINT = PORTAL_OIDC_ENDPOINTS["authorization"]
