@@ -184,7 +184,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             logger.warning("OIDC token exchange failed: %s", type(exc).__name__)
             raise SsoRefused(REFUSED_UNAVAILABLE.format(provider=provider_name()), reason="provider_failed",
                              status=503) from None
-        if userinfo.get("sub") != id_claims.get("sub"):
+        if not isinstance(userinfo, dict) or userinfo.get("sub") != id_claims.get("sub"):
             raise SsoRefused(REFUSED_TOKEN, reason="token_invalid", extra={"detail": "userinfo sub differs"})
         return sso_user_sign_in(claims={**id_claims, **userinfo})
 
