@@ -34,6 +34,8 @@ class Knobs:
     foreign_key: bool = False
     wrong_nonce: bool = False
     wrong_audience: bool = False
+    userinfo_other_sub: bool = False
+    token_error: bool = False
 
 
 @dataclass
@@ -152,7 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             token = self.headers.get("Authorization", "").removeprefix("Bearer ")
             if token not in p.access_tokens:
                 return self._json(401, {"error": "invalid_token"})
-            return self._json(200, p.access_tokens[token])
+            info = p.access_tokens[token]
+            return self._json(200, {**info, "sub": "someone-else"} if p.knobs.userinfo_other_sub else info)
         return self._json(404, {"error": "not_found"})
 
     def do_POST(self) -> None:
@@ -160,6 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/token":
             return self._json(404, {"error": "not_found"})
         p.token_requests += 1
+        if p.knobs.token_error:
+            return self._json(500, {"error": "server_error", "error_description": "try later"})
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         form = {k: v[0] for k, v in parse_qs(raw).items()}
         expected = "Basic " + base64.b64encode(f"{p.client_id}:{p.client_secret}".encode()).decode()

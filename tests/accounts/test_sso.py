@@ -193,6 +193,18 @@ def test_an_id_token_that_does_not_verify_is_refused(client: Client, idp: OIDCPr
     assert not User.objects.filter(username="mallory").exists()
 
 
+def test_userinfo_about_someone_else_is_refused(client: Client, idp: OIDCProvider) -> None:
+    idp.knobs.userinfo_other_sub = True
+    response = sso_sign_in(client, idp, claims("casey", "cc-admins"))
+    assert_refused(response, client, oidc.REFUSED_TOKEN, "token_invalid")
+
+
+def test_a_failing_token_endpoint_is_a_clear_page(client: Client, idp: OIDCProvider) -> None:
+    idp.knobs.token_error = True
+    response = sso_sign_in(client, idp, claims("casey", "cc-leads"))
+    assert_refused(response, client, "Example IdP cannot be reached right now", "provider_failed", status=503)
+
+
 def test_the_provider_saying_no_is_refused(client: Client, idp: OIDCProvider) -> None:
     to_provider(client)
     state = next(iter(client.session["oidc_states"]))
