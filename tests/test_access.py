@@ -23,6 +23,10 @@ from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, ROLES, TEAM_LEAD
 
 # Reachable without signing in.
 PUBLIC = {"accounts:login", "core:healthz", "admin-login"}
+# Single sign-on's start and callback: anonymous-allowed (@login_not_required, like the sign-in
+# page) while it is on, 404 for everyone while it is off (the default, and these tests' setting).
+# Their behaviour with it on: tests/accounts/test_sso.py.
+SSO = {"accounts:sso_start", "accounts:sso_callback"}
 # Called by machines without a session: a shared secret instead (tests/assignments/test_events.py).
 WEBHOOKS = {"hooks-genesys-events"}
 ALL = set(ROLES)
@@ -80,6 +84,9 @@ PAGE_ACCESS: dict[str, Page] = {
     "rules:delete": Page({ADMIN}, missing_object=True),  # GET: the confirmation page
     "rules:toggle": Page({ADMIN}, method="post", missing_object=True),
     "rules:move": Page({ADMIN}, method="post", missing_object=True),
+    # Anonymous-allowed (see SSO above); with single sign-on off they answer 404 to every role too.
+    "accounts:sso_start": Page(ALL, missing_object=True),
+    "accounts:sso_callback": Page(ALL, missing_object=True),
     # Old addresses of the queue grant pages: a redirect for anyone signed in; the target checks.
     "grants-moved": Page(ALL),
     "grant-moved": Page(ALL),
@@ -137,6 +144,9 @@ def test_anonymous_request_redirects_to_sign_in(client: Client, route: Route) ->
         assert client.post(route.path).status_code == 401  # no secret: refused, never a sign-in page
         return
     response = client.get(route.path)
+    if route.name in SSO:
+        assert response.status_code == 404
+        return
     if route.name in PUBLIC:
         assert response.status_code in (200, 503)
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = sorted([ROOT / "README.md", ROOT / "integrations" / "genesys_sandbox" / "README.md",
+DOCUMENTS = sorted([ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "integrations" / "genesys_sandbox" / "README.md",
                     *(ROOT / "docs").glob("*.md")])
 # Built from parts so that this file does not match itself.
 OUTSIDE = ("../" + "shared", "/work/" + "shared")

@@ -29,13 +29,41 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+SECRET_BOTH_SET = "{name} and {name}_FILE are both set: set only one (the value, or the path of a file holding it)."
+SECRET_FILE_UNREADABLE = "{name}_FILE={path!r} cannot be read ({reason}): the portal does not start without its secret."
+SECRET_FILE_EMPTY = "{name}_FILE={path!r} is empty: the portal does not start without its secret."
+
+
+def env_secret(name: str) -> str:
+    """A secret from ``NAME``, or from the file ``NAME_FILE`` names (Docker secrets, systemd credentials).
+
+    Both set is refused, as is an unreadable or empty file; surrounding whitespace (the trailing
+    newline of ``echo secret > file``) is dropped. Only the variable's name and the file's path
+    ever reach a message, never the value. Empty when neither is set.
+    """
+    value, path = os.environ.get(name, ""), os.environ.get(f"{name}_FILE", "")
+    if value and path:
+        raise ImproperlyConfigured(SECRET_BOTH_SET.format(name=name))
+    if not path:
+        return value
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ImproperlyConfigured(SECRET_FILE_UNREADABLE.format(name=name, path=path, reason=reason)) from None
+    if not secret:
+        raise ImproperlyConfigured(SECRET_FILE_EMPTY.format(name=name, path=path))
+    return secret
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY_MISSING = (
-    "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off. Generate one with: "
+    "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set. It is required when DJANGO_DEBUG is off. "
+    "Generate one with: "
     "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 )
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(SECRET_KEY_MISSING)
@@ -157,6 +185,69 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
 
+# --- Single sign-on (OpenID Connect), off unless PORTAL_OIDC_CLIENT_ID is set -----------------
+# The authorization code flow (with PKCE and a nonce) through mozilla-django-oidc; the portal's own
+# backend (wrapup_portal.accounts.oidc) checks the id_token's signature, issuer and audience, and
+# maps the identity provider's groups to the three roles on every sign-in. Local accounts stay for
+# break-glass use. README.md, "Single sign-on (OpenID Connect)", lists the variables.
+OIDC_ROLE_KEYS = ("team_lead", "admin", "compliance")
+OIDC_ROLE_GROUPS_INVALID = (
+    "PORTAL_OIDC_ROLE_GROUPS must look like 'team_lead=cc-leads;admin=cc-admins;compliance=cc-audit' "
+    "(roles: team_lead, admin, compliance; several groups per role separated by commas), not {value!r}."
+)
+OIDC_SETTING_MISSING = "Single sign-on is on (PORTAL_OIDC_CLIENT_ID is set) but {what} is not set."
+
+
+def oidc_role_groups(value: str) -> dict[str, tuple[str, ...]]:
+    """``team_lead=a,b;admin=c`` → ``{"team_lead": ("a", "b"), "admin": ("c",)}``; refuses anything else."""
+    mapping: dict[str, tuple[str, ...]] = {}
+    for item in filter(None, (part.strip() for part in value.split(";"))):
+        role, sep, groups = item.partition("=")
+        names = tuple(g.strip() for g in groups.split(",") if g.strip())
+        if not sep or role.strip() not in OIDC_ROLE_KEYS or not names or role.strip() in mapping:
+            raise ImproperlyConfigured(OIDC_ROLE_GROUPS_INVALID.format(value=value))
+        mapping[role.strip()] = names
+    return mapping
+
+
+PORTAL_OIDC_CLIENT_ID = os.environ.get("PORTAL_OIDC_CLIENT_ID", "").strip()
+PORTAL_OIDC_ENABLED = bool(PORTAL_OIDC_CLIENT_ID)
+PORTAL_OIDC_PROVIDER_NAME = os.environ.get("PORTAL_OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+PORTAL_OIDC_ISSUER = os.environ.get("PORTAL_OIDC_ISSUER", "").strip().rstrip("/")
+# Explicit endpoints win over the issuer's discovery document (fetched on first use, not at start-up).
+PORTAL_OIDC_ENDPOINTS = {
+    name: os.environ.get(f"PORTAL_OIDC_{name.upper()}_ENDPOINT", "").strip()
+    for name in ("authorization", "token", "userinfo", "jwks")
+}
+PORTAL_OIDC_GROUPS_CLAIM = os.environ.get("PORTAL_OIDC_GROUPS_CLAIM", "").strip() or "groups"
+PORTAL_OIDC_USERNAME_CLAIM = os.environ.get("PORTAL_OIDC_USERNAME_CLAIM", "").strip() or "preferred_username"
+PORTAL_OIDC_ROLE_GROUPS = oidc_role_groups(os.environ.get("PORTAL_OIDC_ROLE_GROUPS", ""))
+_oidc_client_secret = env_secret("PORTAL_OIDC_CLIENT_SECRET") if PORTAL_OIDC_ENABLED else ""
+if PORTAL_OIDC_ENABLED:
+    if not _oidc_client_secret:
+        raise ImproperlyConfigured(OIDC_SETTING_MISSING.format(what="PORTAL_OIDC_CLIENT_SECRET (or its _FILE)"))
+    if not PORTAL_OIDC_ISSUER and not all(PORTAL_OIDC_ENDPOINTS.values()):
+        raise ImproperlyConfigured(OIDC_SETTING_MISSING.format(
+            what="PORTAL_OIDC_ISSUER (or all four PORTAL_OIDC_*_ENDPOINT variables)"))
+    if not PORTAL_OIDC_ROLE_GROUPS:
+        raise ImproperlyConfigured(OIDC_SETTING_MISSING.format(what="PORTAL_OIDC_ROLE_GROUPS"))
+    AUTHENTICATION_BACKENDS.append("wrapup_portal.accounts.oidc.PortalOIDCBackend")
+# What mozilla-django-oidc reads itself. The endpoints are resolved by the portal's subclasses.
+OIDC_RP_CLIENT_ID = PORTAL_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = _oidc_client_secret
+OIDC_RP_SIGN_ALGO = os.environ.get("PORTAL_OIDC_SIGN_ALGO", "").strip() or "RS256"
+OIDC_RP_SCOPES = os.environ.get("PORTAL_OIDC_SCOPES", "").strip() or "openid email profile"
+OIDC_OP_AUTHORIZATION_ENDPOINT = PORTAL_OIDC_ENDPOINTS["authorization"]
+OIDC_OP_TOKEN_ENDPOINT = PORTAL_OIDC_ENDPOINTS["token"]
+OIDC_OP_USER_ENDPOINT = PORTAL_OIDC_ENDPOINTS["userinfo"]
+OIDC_OP_JWKS_ENDPOINT = PORTAL_OIDC_ENDPOINTS["jwks"]
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True  # client_secret_basic: the secret is never in a request body or URL
+OIDC_TIMEOUT = float(os.environ.get("PORTAL_OIDC_TIMEOUT_SECONDS", 10))
+OIDC_STORE_ACCESS_TOKEN = False  # the portal needs the provider's tokens only during the sign-in
+OIDC_STORE_ID_TOKEN = False
+
 # --- Internationalisation, static files -----------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("PORTAL_TIME_ZONE", "UTC")
@@ -236,7 +327,8 @@ else:
 if GENESYS_API_URL and urlsplit(GENESYS_API_URL).netloc.lower() == urlsplit(GENESYS_LOGIN_URL).netloc.lower():
     raise ImproperlyConfigured(GENESYS_SAME_HOST.format(login_url=GENESYS_LOGIN_URL))
 GENESYS_CLIENT_ID = os.environ.get("GENESYS_CLIENT_ID") or (SANDBOX_CLIENT_ID if GENESYS_USES_SANDBOX else "")
-GENESYS_CLIENT_SECRET = os.environ.get("GENESYS_CLIENT_SECRET") or (
+# Secrets come from the environment or a file it names (GENESYS_CLIENT_SECRET_FILE), never the database.
+GENESYS_CLIENT_SECRET = env_secret("GENESYS_CLIENT_SECRET") or (
     SANDBOX_CLIENT_SECRET if GENESYS_USES_SANDBOX else ""
 )
 # False: the portal starts (check --deploy, migrate, the admin) but every Genesys call fails with
@@ -249,7 +341,14 @@ if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
 # The event hook's shared secret (unset: the hook refuses every delivery). The demo (DEBUG with the
 # sandbox) has a public one of its own, which run_portal hands to the sandbox with the hook's URL.
 SANDBOX_WEBHOOK_SECRET = "wrapup-portal-demo-webhook-secret"
-WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if GENESYS_USES_SANDBOX else "")
+WRAPUP_WEBHOOK_SECRET = env_secret("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if GENESYS_USES_SANDBOX else "")
+
+# The access token is cached in the database cache table, encrypted (AES-GCM) with a key derived by
+# HKDF from PORTAL_TOKEN_KEY, or from DJANGO_SECRET_KEY when that is unset: either way a key that lives
+# in the environment, not in the database, so a dump of the database alone does not hand out the token.
+# A key of its own lets the secret key rotate without touching the token, and the other way round;
+# when the key changes the cached token reads as absent and a new one is fetched.
+PORTAL_TOKEN_KEY = env_secret("PORTAL_TOKEN_KEY")
 
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.

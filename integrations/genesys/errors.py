@@ -148,6 +148,17 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return text
 
 
+def _redacted(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (a parsed JSON body) with ``redact`` applied to every string in it."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item, secrets) for key, item in value.items()}
+    return value
+
+
 def _json_body(response: requests.Response) -> Any:
     try:
         return response.json()
@@ -191,6 +202,7 @@ def error_from_response(
     else:
         message = f"{response.reason or 'HTTP error'}: {_describe_non_json(response)}"
     message = redact(message, secrets)
+    body = _redacted(body, secrets)  # kept on the error, so callers may log or store it
     cls = error_class_for(status)
     kwargs: dict[str, Any] = {
         "status": status,

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import api_conversations, api_platform, api_routing, api_routing_admin, control, oauth
-from .auth import RateLimiter, Token, TokenStore, basic_credentials
+from .auth import DEMO_CLIENT_SECRET, RateLimiter, Token, TokenStore, basic_credentials
 from .clock import Clock, iso
 from .config import OrgSpec, SandboxConfig
 from .orggen import build_org
@@ -36,14 +36,15 @@ class SandboxApp:
     """Everything but the socket: see ``server.SandboxServer`` for that."""
 
     def __init__(self, *, seed: int = 1, speed: float = 1.0, live: bool = True,
-                 config: SandboxConfig | None = None, org: OrgSpec | None = None) -> None:
+                 config: SandboxConfig | None = None, org: OrgSpec | None = None,
+                 client_secret: str = DEMO_CLIENT_SECRET) -> None:
         self.seed, self.speed, self.live = seed, speed, live
         self.org_spec = org or OrgSpec()
         self._initial = copy.deepcopy(config or SandboxConfig())
         self._initial.validate()
         self.config = copy.deepcopy(self._initial)
         self.clock = Clock(live=live)
-        self.tokens = TokenStore()
+        self.tokens = TokenStore(client_secret)
         self.limiter = RateLimiter()
         self.telemetry = Telemetry()
         self.webhook = WebhookSender(self)

@@ -48,18 +48,23 @@ class AuthCode:
 class TokenStore:
     """Issues and checks tokens; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, client_secret: str = DEMO_CLIENT_SECRET) -> None:
+        self.client_secret = client_secret  # the demo pair's secret unless a test chose its own
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}
         self._codes: dict[str, AuthCode] = {}
         self._refresh: dict[str, tuple[str, str]] = {}  # refresh token → (client id, user id)
         self._prune_at = PRUNE_FLOOR
 
-    @staticmethod
-    def check_client(client_id: str | None, secret: str | None) -> bool:
+    def check_client(self, client_id: str | None, secret: str | None) -> bool:
         """True for the demo client pair (compared in constant time)."""
         return secrets.compare_digest(client_id or "", DEMO_CLIENT_ID) and secrets.compare_digest(
-            secret or "", DEMO_CLIENT_SECRET)
+            secret or "", self.client_secret)
+
+    def issued_values(self) -> list[str]:
+        """Every live token's value (tests look for them where they must not be)."""
+        with self._lock:
+            return list(self._tokens)
 
     def issue(self, client_id: str, now: float, lifetime: int, user_id: str | None = None) -> Token:
         """A new bearer token valid for ``lifetime`` seconds."""

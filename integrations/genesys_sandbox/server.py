@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .app import SandboxApp
+from .auth import DEMO_CLIENT_SECRET
 from .config import OrgSpec, SandboxConfig
 from .web import REASONS
 
@@ -75,8 +76,8 @@ class SandboxServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8765, *, login_port: int | None = None, seed: int = 1,
                  speed: float = 1.0, live: bool = True, config: SandboxConfig | None = None,
-                 org: OrgSpec | None = None) -> None:
-        self.app = SandboxApp(seed=seed, speed=speed, live=live, config=config, org=org)
+                 org: OrgSpec | None = None, client_secret: str = DEMO_CLIENT_SECRET) -> None:
+        self.app = SandboxApp(seed=seed, speed=speed, live=live, config=config, org=org, client_secret=client_secret)
         self.host = host
         self.httpd = self._listen(host, port, "api")
         if login_port is None:

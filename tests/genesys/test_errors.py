@@ -112,3 +112,11 @@ def test_secrets_are_redacted_from_messages() -> None:
     error = error_from_response(response(400, body), secrets=("hunter2",))
     assert "abc.def.ghi" not in str(error) and "hunter2" not in str(error)
     assert redact("Authorization: Basic dXNlcjpwYXNz") == "Authorization: Basic ***"
+
+
+def test_secrets_are_redacted_from_the_body_kept_on_the_error() -> None:
+    body = error_body(400, "bad.request", "rejected")
+    body["details"] = [{"header": "Bearer abc.def.ghi", "echo": "secret hunter2 again"}]
+    error = error_from_response(response(400, body), secrets=("hunter2",))
+    assert "hunter2" not in repr(error.body) and "abc.def.ghi" not in repr(error.body)
+    assert error.body["details"][0]["echo"] == "secret *** again"

@@ -17,7 +17,10 @@ def _request(request: Any) -> HttpRequest | None:
 
 
 def on_signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit_record(action=Action.SIGN_IN, actor=Actor.for_user(user), request=_request(request), outcome="ok")
+    # A single sign-on says so, with the roles its groups mapped to (wrapup_portal.accounts.oidc).
+    extra = getattr(user, "sso_sign_in", None)
+    audit_record(action=Action.SIGN_IN, actor=Actor.for_user(user), request=_request(request), outcome="ok",
+                 extra=extra)
 
 
 def on_signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

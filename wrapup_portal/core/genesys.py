@@ -8,13 +8,18 @@ the processes share through it:
 * the pacing state of that bucket (``CachePacer``), so a bulk run in several workers stays
   under the quota instead of each worker discovering the limit through 429s.
 
-The token is kept only in the cache table, for at most its lifetime; it is never logged.
+The token is kept only in the cache table, for at most its lifetime, encrypted with a key from the
+environment (``token_key``), so the table's rows (a database dump) do not hand it out; it is never logged.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -22,6 +27,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
@@ -97,24 +106,54 @@ class CachePacer(StatePacer):
             pass
 
 
+TOKEN_KEY_INFO = b"wrapup-portal/genesys-access-token/v1"
+TOKEN_FORMAT = "aesgcm1"
+
+
+def token_key() -> bytes:
+    """The 256-bit key that encrypts the cached access token.
+
+    HKDF-SHA256 over ``PORTAL_TOKEN_KEY`` when set, else over ``DJANGO_SECRET_KEY``: both live in
+    the environment (or a file it names), never in the database. The ``info`` label keeps this key
+    apart from anything else derived from the same secret (Django's signing uses its own salts).
+    """
+    material = (settings.PORTAL_TOKEN_KEY or settings.SECRET_KEY).encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=TOKEN_KEY_INFO).derive(material)
+
+
 class CacheTokenCache:
-    """The deployment's current access token, in the Django cache."""
+    """The deployment's current access token, in the Django cache, encrypted (AES-GCM).
+
+    The cache key is the associated data, so a row copied under another key does not decrypt.
+    A row that does not decrypt (the key changed, or the row was tampered with) reads as "no
+    token": the client fetches a new one instead of failing.
+    """
 
     def __init__(self, key: str) -> None:
         self.key = key
 
     def get(self) -> AccessToken | None:
         data = cache.get(self.key)
-        if not isinstance(data, dict) or not data.get("value"):
+        if not isinstance(data, dict) or data.get("format") != TOKEN_FORMAT:
+            return None  # nothing cached, or a plain row from before encryption: fetch anew
+        try:
+            sealed = base64.b64decode(str(data["sealed"]), validate=True)
+            plain = AESGCM(token_key()).decrypt(sealed[:12], sealed[12:], self.key.encode())
+            found = json.loads(plain)
+            return AccessToken(str(found["value"]), float(found["expires_at"]))
+        except (InvalidTag, KeyError, ValueError, TypeError, binascii.Error):
+            logger.info("Genesys token cache: the cached token does not decrypt (key changed?); fetching a new one.")
             return None
-        return AccessToken(str(data["value"]), float(data["expires_at"]))
 
     def set(self, token: AccessToken | None) -> None:
         if token is None:
             cache.delete(self.key)
             return
         ttl = max(1, int(token.expires_at - time.time()))
-        cache.set(self.key, {"value": token.value, "expires_at": token.expires_at}, ttl)
+        nonce = os.urandom(12)
+        plain = json.dumps({"value": token.value, "expires_at": token.expires_at}).encode()
+        sealed = nonce + AESGCM(token_key()).encrypt(nonce, plain, self.key.encode())
+        cache.set(self.key, {"format": TOKEN_FORMAT, "sealed": base64.b64encode(sealed).decode()}, ttl)
 
 
 def genesys_missing_settings() -> list[str]:
