@@ -265,6 +265,8 @@ if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
 # sandbox) has a public one of its own, which run_portal hands to the sandbox with the hook's URL.
 SANDBOX_WEBHOOK_SECRET = "wrapup-portal-demo-webhook-secret"
 WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if GENESYS_USES_SANDBOX else "")
+# Deliveries one source address may make per minute before the hook answers 429 (0: no limit).
+WRAPUP_WEBHOOK_RATE_PER_MINUTE = int(os.environ.get("WRAPUP_WEBHOOK_RATE_PER_MINUTE", 1200))
 
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
