@@ -167,10 +167,16 @@ AXES_VERBOSE = False
 
 # --- Request bodies -------------------------------------------------------------------------
 # A form's fields (not its files) larger than this are refused with a 400 before any view runs; the
-# biggest real one is a bulk selection of a few hundred legs. Files have their own limits (CSV upload:
-# assignments.csv_rows.MAX_BYTES; the event hook: assignments.events.MAX_BODY).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("PORTAL_MAX_FORM_BYTES", 2 * 2**20))
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# biggest real one is a bulk selection of at most 500 legs (~40 KB). Files have their own limit (below),
+# and so has the event hook's body (assignments.events.MAX_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+# An uploaded file (the assignment CSV) larger than this is skipped while it streams in, not stored.
+PORTAL_UPLOAD_MAX_BYTES = 2 * 2**20
+FILE_UPLOAD_HANDLERS = [
+    "wrapup_portal.core.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Internationalisation, static files -----------------------------------------------------
 LANGUAGE_CODE = "en-us"
