@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from wrapup_portal.assignments.models import Assignment, BulkJob, State
 from wrapup_portal.assignments.services import QUEUE_NOT_GRANTED, Verdict
 from wrapup_portal.audit.models import AuditEvent
+
+from tests.interactions.conftest import sandbox_now
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_queueing")]
 
@@ -136,13 +139,20 @@ def test_an_upload_kept_for_one_lead_cannot_be_confirmed_by_another(legs: Any, t
     assert state(legs.sandbox) == before
 
 
-def test_an_export_holds_only_the_leads_own_queues(legs: Any, two_leads: tuple[Client, Client]) -> None:
+def test_an_export_and_a_search_hold_only_the_leads_own_queues(legs: Any, two_leads: tuple[Client, Client]) -> None:
     mine, theirs = two_leads
-    cid, _ = legs(startedSecondsAgo=120)
-    other_cid, _ = legs(queueId=legs.other["id"], startedSecondsAgo=120)
+    drift = (timezone.now() - sandbox_now(legs.sandbox)).total_seconds()  # search up to the portal's now
+    if drift > 0:
+        legs.sandbox.clock(advance_seconds=drift)
+    ago = 300 + max(0.0, -drift)
+    on_a, _ = legs(startedSecondsAgo=ago)
+    on_b, _ = legs(queueId=legs.other["id"], startedSecondsAgo=ago)
+    query = {"preset": "last_7_days", "wrapup": "acw"}
 
-    body = b"".join(theirs.get("/interactions/export.csv", {"preset": "today"}).streaming_content).decode()
+    def export(client: Client) -> str:
+        return b"".join(client.get("/interactions/export.csv", query).streaming_content).decode()
 
-    assert cid not in body
-    assert legs.queue["id"] not in body
-    del other_cid, mine  # theirs may or may not fall in "today" on the sandbox's clock; the point is A's absence
+    assert on_a in export(mine) and on_b not in export(mine)
+    assert on_b in export(theirs) and on_a not in export(theirs)
+    page = theirs.get("/interactions/", query).content.decode()
+    assert on_b in page and on_a not in page
