@@ -131,3 +131,18 @@ def test_post_only_views_refuse_get_to_those_allowed(actors: dict[str, Client], 
         if expected(route, actor) == ALLOWED:
             assert actors[actor].get(route.path).status_code == 405, actor
 
+
+
+HAND_EDITED_IDS = ["0", "99999999999999999999", "9223372036854775808", "00000000001"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name in PAGE_ACCESS and "/1/" in r.path], ids=lambda r: r.name)
+def test_hand_edited_ids_are_not_found_never_an_error(actors: dict[str, Client], route: Route) -> None:
+    for actor in (LEAD, ADMIN_ACTOR, COMPLIANCE_ACTOR):
+        if expected(route, actor) != ALLOWED:
+            continue
+        for value in HAND_EDITED_IDS:
+            response = getattr(actors[actor], method(route))(route.path.replace("/1/", f"/{value}/"))
+            allowed = (200, 301, 302, 404) if value == "00000000001" else (301, 302, 404)  # "00000000001" is 1
+            assert response.status_code in allowed, (actor, value, response.status_code)
