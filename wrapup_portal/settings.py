@@ -272,7 +272,7 @@ if GENESYS_WRITE_PATH not in {"server", "agent", "auto"}:
 SANDBOX_WEBHOOK_SECRET = "wrapup-portal-demo-webhook-secret"
 WRAPUP_WEBHOOK_SECRET = os.environ.get("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if GENESYS_USES_SANDBOX else "")
 # Deliveries one source address may make per minute before the hook answers 429 (0: no limit).
-WRAPUP_WEBHOOK_RATE_PER_MINUTE = int(os.environ.get("WRAPUP_WEBHOOK_RATE_PER_MINUTE", 1200))
+WRAPUP_WEBHOOK_RATE_PER_MINUTE = int(os.environ.get("WRAPUP_WEBHOOK_RATE_PER_MINUTE", 3000))
 
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
