@@ -159,3 +159,13 @@ def test_a_strong_password_is_accepted_and_the_demo_passwords_pass_the_validator
     assert settings.AUTH_PASSWORD_VALIDATORS and {r for _, r, _ in DEMO_USERS} <= set(ROLES)
     for username, _, _ in DEMO_USERS:
         validate_password(demo_password(username), make_user(username))
+
+
+def test_every_post_form_in_the_templates_carries_the_csrf_token() -> None:
+    import re
+
+    form = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.IGNORECASE | re.DOTALL)
+    missing = [f"{path.relative_to(settings.BASE_DIR)}: {m.group(0)[:80]}"
+               for path in (settings.BASE_DIR / "templates").rglob("*.html")
+               for m in form.finditer(path.read_text()) if "{% csrf_token %}" not in m.group(1)]  # fmt: skip
+    assert not missing, missing
