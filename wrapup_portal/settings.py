@@ -96,11 +96,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included.
+    "wrapup_portal.core.middleware.ContentSecurityPolicyMiddleware",
     "wrapup_portal.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session older than DJANGO_SESSION_AGE_SECONDS is signed out, however active it was.
+    "wrapup_portal.core.middleware.SessionLifetimeMiddleware",
     "wrapup_portal.core.middleware.UserTimeZoneMiddleware",
     "wrapup_portal.core.middleware.HtmxSignInRedirectMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required; a form sent
@@ -174,7 +178,12 @@ LOGIN_REDIRECT_URL = "overview:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # A stale or missing CSRF token: the portal's "form had expired" page, not Django's.
 CSRF_FAILURE_VIEW = "wrapup_portal.core.views.csrf_failure"
-SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", 8 * 3600))
+# Two limits on a session: it ends after DJANGO_SESSION_IDLE_SECONDS without a request (the expiry
+# moves on with every request), and DJANGO_SESSION_AGE_SECONDS after sign-in whatever happens, so a
+# browser left on a page that polls (the live board) does not stay signed in for ever.
+SESSION_MAX_AGE_SECONDS = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", 8 * 3600))
+SESSION_COOKIE_AGE = min(int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", 30 * 60)), SESSION_MAX_AGE_SECONDS)
+SESSION_SAVE_EVERY_REQUEST = True
 
 # Lockout: after AXES_FAILURE_LIMIT bad passwords for one username from one address,
 # that pair is refused until the cool-off has passed.
@@ -247,6 +256,19 @@ OIDC_TOKEN_USE_BASIC_AUTH = True  # client_secret_basic: the secret is never in 
 OIDC_TIMEOUT = float(os.environ.get("PORTAL_OIDC_TIMEOUT_SECONDS", 10))
 OIDC_STORE_ACCESS_TOKEN = False  # the portal needs the provider's tokens only during the sign-in
 OIDC_STORE_ID_TOKEN = False
+
+# --- Request bodies -------------------------------------------------------------------------
+# A form's fields (not its files) larger than this are refused with a 400 before any view runs; the
+# biggest real one is a bulk selection of at most 500 legs (~40 KB). Files have their own limit (below),
+# and so has the event hook's body (assignments.events.MAX_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+# An uploaded file (the assignment CSV) larger than this is skipped while it streams in, not stored.
+PORTAL_UPLOAD_MAX_BYTES = 2 * 2**20
+FILE_UPLOAD_HANDLERS = [
+    "wrapup_portal.core.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Internationalisation, static files -----------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -349,6 +371,8 @@ WRAPUP_WEBHOOK_SECRET = env_secret("WRAPUP_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_
 # A key of its own lets the secret key rotate without touching the token, and the other way round;
 # when the key changes the cached token reads as absent and a new one is fetched.
 PORTAL_TOKEN_KEY = env_secret("PORTAL_TOKEN_KEY")
+# Deliveries one source address may make per minute before the hook answers 429 (0: no limit).
+WRAPUP_WEBHOOK_RATE_PER_MINUTE = int(os.environ.get("WRAPUP_WEBHOOK_RATE_PER_MINUTE", 3000))
 
 # --- Catalog --------------------------------------------------------------------------------
 # How often the cluster syncs the code catalog; the schedule is re-registered on every migrate.
@@ -405,4 +429,20 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# No inline script, no inline style, no eval: every script and style is a file the portal serves
+# (htmx is told so by the htmx-config meta tag in base.html). Sent by core.middleware on every response.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

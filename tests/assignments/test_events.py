@@ -95,7 +95,9 @@ def test_without_a_configured_secret_the_hook_refuses_everything(settings, db, q
     for secret in (None, "", "anything"):
         response = post(Client(), body, secret=secret, topic_header=topic(body))
         assert response.status_code == 401 and "WRAPUP_WEBHOOK_SECRET" in response.json()["error"]
-    assert rejections() == 3 and not ConversationEvent.objects.exists() and queued == []
+    # One address, one minute: the first refusal is audited, the others counted (test_hook_limits.py).
+    assert rejections() == 1 and events.webhook_refusals_unaudited() == 2
+    assert not ConversationEvent.objects.exists() and queued == []
 
 
 def test_bare_and_eventbridge_forms_are_accepted_and_the_same_event_is_stored_once(hook, queued,
@@ -208,11 +210,20 @@ TOPICS = st.none() | st.text(max_size=80) | st.builds(
                    st.booleans()),
        header=TOPICS)  # fmt: skip
 def test_hypothesis_fuzz_never_crashes_the_hook(hook, queued, body: bytes, header: str | None) -> None:
-    """Shrinking fuzz (hypothesis): bytes, any JSON, and events with any field values, any topic header."""
+    """Shrinking fuzz (hypothesis): bytes, any JSON, and events with any field values, any topic header.
+
+    No partial write: a refused body stores no row and queues nothing; an accepted one stores at most one
+    row and queues at most its own task. The hook writes no audit event for a body it refuses.
+    """
+    rows, tasks, audited = ConversationEvent.objects.count(), len(queued), AuditEvent.objects.count()
     response = post(hook, body, topic_header=header)
     assert response.status_code in (202, 400, 429), (body[:200], header, response.content)
-    if response.status_code == 400:
-        assert set(response.json()) == {"error"}
+    grown = ConversationEvent.objects.count() - rows
+    if response.status_code == 202:
+        assert grown in (0, 1) and response.json()["status"] == ("stored" if grown else "duplicate")
+    else:
+        assert set(response.json()) == {"error"} and grown == 0 and len(queued) == tasks
+    assert AuditEvent.objects.count() == audited
 
 
 # --- processing, against the sandbox -------------------------------------------------------------------

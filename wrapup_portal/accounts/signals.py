@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from axes.signals import user_locked_out
@@ -10,6 +11,7 @@ from django.http import HttpRequest
 
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.core.middleware import SIGNED_IN_AT
 
 
 def _request(request: Any) -> HttpRequest | None:
@@ -17,6 +19,8 @@ def _request(request: Any) -> HttpRequest | None:
 
 
 def on_signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if (session := getattr(request, "session", None)) is not None:  # the absolute lifetime starts now
+        session[SIGNED_IN_AT] = int(time.time())
     # A single sign-on says so, with the roles its groups mapped to (wrapup_portal.accounts.oidc).
     extra = getattr(user, "sso_sign_in", None)
     audit_record(action=Action.SIGN_IN, actor=Actor.for_user(user), request=_request(request), outcome="ok",

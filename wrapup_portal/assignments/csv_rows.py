@@ -10,12 +10,14 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from wrapup_portal.assignments.services import NOTES_MAX, Wanted
 
 HEADER = ("conversation_id", "participant_id", "code", "notes")
 REQUIRED = ("conversation_id", "code")
 MAX_ROWS = 5000
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = settings.PORTAL_UPLOAD_MAX_BYTES  # also where the upload handler stops storing (core.uploads)
 
 NOT_UTF8 = "The file is not UTF-8 text."
 TOO_BIG = f"The file is larger than {MAX_BYTES // 1024 // 1024} MB."

@@ -28,8 +28,9 @@ from integrations.genesys import (
     RateLimitedError,
     ServerError,
 )
+from wrapup_portal.accounts.selectors import queue_ids_for
 from wrapup_portal.assignments.legs import Leg, leg_from_participant
-from wrapup_portal.assignments.models import Assignment, LegState, State
+from wrapup_portal.assignments.models import Assignment, LegState, Source, State
 from wrapup_portal.assignments.services import assignment_audit, retry_delay
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor
@@ -52,6 +53,8 @@ EXPIRED_KEPT = "After-call work ended before the code could be written; Genesys 
 LEG_GONE = "Genesys no longer knows this conversation or leg."
 REFUSED = "Genesys refused the write and the leg is still in after-call work: {error}"
 GAVE_UP = "Gave up after {tries} attempts; last error: {error}"
+NO_LONGER_GRANTED = ("{user} may no longer act on queue {queue} (queue grant revoked or account deactivated "
+                     "since the request); nothing was written.")  # fmt: skip
 
 
 def assignment_execute(*, assignment_id: int, client: GenesysClient | None = None,
@@ -77,6 +80,8 @@ def assignment_execute(*, assignment_id: int, client: GenesysClient | None = Non
         return assignment
     if assignment.next_attempt_at > now and not reserved:
         return assignment
+    if refusal := requester_refusal(assignment):  # before any read: a revoked grant stops the job's rows here
+        return _finish(assignment, State.FAILED, Action.ASSIGNMENT_FAILED, reason=refusal)
     client = client or get_genesys_client()
     first = assignment.state == State.REQUESTED and assignment.attempts == 0 and assignment.checks == 0
     if first and assignment.seen_at is not None:
@@ -100,14 +105,40 @@ def _decide(assignment: Assignment, leg: Leg, client: GenesysClient) -> Assignme
     return _write(assignment, client)
 
 
+def requester_refusal(assignment: Assignment) -> str:
+    """Why the person who asked may no longer have this leg written ('' when they still may).
+
+    Grants are checked when a request is validated, but a bulk job runs for minutes and a leg may
+    wait hours for ACW: an admin who revokes a queue grant (or deactivates the account) meanwhile
+    must stop every further write made in that person's name. Rules and the CLI without ``--as``
+    act for the portal itself and are not limited by grants.
+    """
+    if assignment.source == Source.RULE or assignment.requested_by_id is None:
+        return ""
+    user = assignment.requested_by
+    allowed = queue_ids_for(user=user) if user.is_active else set()
+    if allowed is None or assignment.queue_id in allowed:
+        return ""
+    return NO_LONGER_GRANTED.format(user=user.get_username(), queue=assignment.queue_id or "unknown")
+
+
 def _claim_for_sending(assignment: Assignment) -> Assignment | None:
-    """Move a live row to ``sending`` in a committed transaction; None when another worker has it."""
+    """Move a live row to ``sending`` in a committed transaction; None when another worker has it.
+
+    The requester's grant is checked again under the row lock, just before the write: a row whose
+    requester lost the queue is failed (audited) instead, and returned in that state.
+    """
     now = timezone.now()
     with transaction.atomic():
         row = (Assignment.objects.select_for_update(skip_locked=True)
                .filter(pk=assignment.pk, state__in=(State.REQUESTED, State.WAITING_FOR_ACW)).first())  # fmt: skip
         if row is None:
             return None
+        if refusal := requester_refusal(row):
+            row.state, row.finished_at, row.lease_until, row.last_message = State.FAILED, now, None, refusal
+            row.save(update_fields=["state", "finished_at", "lease_until", "last_message", "updated_at"])
+            assignment_audit(row, Action.ASSIGNMENT_FAILED, ENGINE, outcome=State.FAILED, reason=refusal)
+            return row
         row.state, row.attempts, row.lease_until = State.SENDING, row.attempts + 1, now + LEASE
         row.save(update_fields=["state", "attempts", "lease_until", "updated_at"])
         assignment_audit(row, Action.ASSIGNMENT_SENDING, ENGINE, outcome=State.SENDING,
@@ -135,6 +166,8 @@ def _write(assignment: Assignment, client: GenesysClient) -> Assignment:
     claimed = _claim_for_sending(assignment)
     if claimed is None:
         return Assignment.objects.get(pk=assignment.pk)
+    if claimed.state != State.SENDING:  # refused under the lock: the requester lost the queue
+        return claimed
     try:
         client.set_participant_wrapup(claimed.conversation_id, claimed.participant_id, code_id=claimed.code_id,
                                       notes=claimed.notes or None)  # fmt: skip

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
@@ -41,6 +43,11 @@ MAX_BODY = 64 * 1024  # a real event is about 1 KB
 MAX_PENDING_PER_CONVERSATION = 20  # unprocessed rows per conversation; beyond, events are dropped
 MAX_PENDING = 10_000  # unprocessed rows in all
 DROPPED_KEY = "assignments:events_dropped"
+# Per source address, whatever the delivery (good, refused, malformed): one flooding sender is answered 429
+# once it passes its share, so it can neither crowd out other senders nor fill the task queue that the
+# assignments share. A real org sends a few events per leg; the default leaves ample room.
+RATE_WINDOW = 60  # seconds
+UNAUDITED_KEY = "assignments:webhook_refusals_unaudited"
 # Processed rows are kept this long: longer than any sender retries (EventBridge: 4 days), so a
 # late redelivery still finds its row and stays a duplicate.
 RETENTION = timedelta(days=7)
@@ -58,6 +65,7 @@ BAD_ID = "{name} must be a UUID."
 TOPIC_MISMATCH = "The topic and the payload name different conversations."
 FLOODED = "Too many events for this conversation are waiting; this one was dropped."
 OVERLOADED = "Too many events are waiting; this one was dropped."
+SOURCE_FLOODING = "Too many deliveries from this address; slow down (see Retry-After)."
 NUL_CHARACTER = "The body holds a NUL character (\\u0000) or a lone surrogate, which no event carries."
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -65,9 +73,10 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 class EventRejected(Exception):
     """The hook refuses a delivery; the message is the short reason the sender is told."""
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    def __init__(self, message: str, *, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -97,10 +106,70 @@ def webhook_secret_check(given: str | None) -> None:
         raise EventRejected(BAD_SECRET, status=401)
 
 
-def webhook_rejected_record(*, request: HttpRequest, reason: str) -> None:
-    """The audit event of a refused delivery (no secret, wrong secret)."""
+def source_address(request: HttpRequest) -> str:
+    """The delivering address (REMOTE_ADDR, as the audit log records it: a forwarded header is the sender's word)."""
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).compressed
+    except ValueError:
+        return "unknown"
+
+
+def _window_count(prefix: str, source: str, now: float) -> tuple[str, int]:
+    """Add one to ``source``'s counter for the current window; returns (key, count so far)."""
+    key = f"{prefix}:{source}:{int(now // RATE_WINDOW)}"
+    cache.add(key, 0, timeout=2 * RATE_WINDOW)
+    try:
+        return key, cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=2 * RATE_WINDOW)
+        return key, 1
+
+
+def webhook_rate_check(*, source: str, now: float | None = None) -> None:
+    """Raise ``EventRejected`` (429) once ``source`` has sent more than its share in this window."""
+    limit = settings.WRAPUP_WEBHOOK_RATE_PER_MINUTE
+    if limit <= 0:
+        return
+    now = time.time() if now is None else now
+    _, count = _window_count("assignments:hook_rate", source, now)
+    if count > limit:
+        if count == limit + 1:
+            logger.warning("event hook: %s sent more than %s deliveries in a minute; refusing the rest", source, limit)
+        raise EventRejected(SOURCE_FLOODING, status=429, retry_after=RATE_WINDOW - int(now % RATE_WINDOW))
+
+
+def webhook_rejected_record(*, request: HttpRequest, reason: str, now: float | None = None) -> bool:
+    """Audit a refused delivery (no secret, wrong secret): the first per source address and minute.
+
+    A flood of bad deliveries must not become a flood of audit events (the log is append-only and
+    hash-chained: it cannot be pruned). The rest of that minute's refusals are counted, and the next
+    audited refusal from the address says how many went unaudited before it. Returns whether audited.
+    """
+    source = source_address(request)
+    now = time.time() if now is None else now
+    _, count = _window_count("assignments:hook_refused", source, now)
+    pending_key = f"assignments:hook_refused_unaudited:{source}"
+    if count > 1:
+        cache.add(pending_key, 0, timeout=None)
+        cache.add(UNAUDITED_KEY, 0, timeout=None)
+        for key in (pending_key, UNAUDITED_KEY):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=None)
+        return False
+    unaudited = int(cache.get(pending_key) or 0)
     audit_record(action=Action.WEBHOOK_REJECTED, actor=HOOK, request=request, target_kind="webhook",
-                 target_id="/hooks/genesys/events", outcome="rejected", reason=reason)  # fmt: skip
+                 target_id="/hooks/genesys/events", outcome="rejected", reason=reason,
+                 extra={"unaudited_before": unaudited} if unaudited else {})  # fmt: skip
+    if unaudited:
+        cache.delete(pending_key)
+    return True
+
+
+def webhook_refusals_unaudited() -> int:
+    """Refused deliveries counted but not audited (beyond the first per address and minute), since the cache started."""
+    return int(cache.get(UNAUDITED_KEY) or 0)
 
 
 def event_body_read(request: HttpRequest) -> bytes:

@@ -132,6 +132,11 @@ class UploadForm(forms.Form):
                            widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))  # fmt: skip
     reason = forms.CharField(required=False, max_length=REASON_MAX, label="Reason (optional)")
 
+    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if too_large:  # skipped while it streamed in (core.uploads): "no file" is really "too big"
+            self.fields["file"].error_messages = {**self.fields["file"].error_messages, "required": FILE_TOO_BIG}
+
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:

@@ -34,6 +34,7 @@ from wrapup_portal.assignments.services import (
     assignment_retry,
     bulk_job_create,
 )
+from wrapup_portal.core.uploads import upload_too_large
 
 logger = logging.getLogger(__name__)
 assign_wrapup = permission_required(perm("assign_wrapup"), raise_exception=True)
@@ -125,7 +126,10 @@ def _forget_upload(request: HttpRequest, key: str) -> None:
 @require_http_methods(["GET", "POST"])
 @assign_wrapup
 def upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    # Bound on every POST: one whose only field (the file) was skipped for its size is still a submission.
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None,
+                      too_large=upload_too_large(request))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
