@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.test_access import PAGE_ACCESS, PUBLIC, ROUTES, WEBHOOKS, Route
+from tests.test_access import PAGE_ACCESS, PUBLIC, ROUTES, SSO, WEBHOOKS, Route
 from wrapup_portal.accounts.models import QueueGrant
 from wrapup_portal.accounts.roles import ADMIN, COMPLIANCE, TEAM_LEAD
 from wrapup_portal.catalog.models import CodeGroup
@@ -46,8 +46,8 @@ def expected(route: Route, actor: str) -> str | int:
     signed_in = actor not in (ANONYMOUS, INACTIVE)  # an inactive account's session is no sign-in
     if route.name in ("admin-login", "admin:login"):
         return SIGN_IN  # the admin's sign-in is the portal's, for everyone
-    if route.name in PUBLIC:
-        return ALLOWED
+    if route.name in PUBLIC | SSO:
+        return ALLOWED  # SSO's start and callback: for anyone, and a 404 for everyone while single sign-on is off
     if not signed_in or route.name == "accounts:logout":
         return SIGN_IN  # signing out ends on the sign-in page too
     role = ROLE_OF[actor]
@@ -106,7 +106,7 @@ def actors(make_user, client_for, catalog) -> dict[str, Client]:
 
 def test_every_url_has_a_row_in_the_matrix() -> None:
     for route in ROUTES:
-        assert route.name in PAGE_ACCESS or route.name in PUBLIC | WEBHOOKS or route.name.startswith("admin:"), route.name
+        assert route.name in PAGE_ACCESS or route.name in PUBLIC | SSO | WEBHOOKS or route.name.startswith("admin:"), route.name
     assert len(ROUTES) * len(ACTORS) >= 6 * 40  # reported as the matrix size
 
 
