@@ -12,7 +12,7 @@ version over it is at the end of this file. Examples per test: PORTAL_FUZZ_EXAMP
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -85,8 +85,9 @@ def check(response: Any, before: tuple[Any, ...], *, post: bool) -> None:
 
 
 @pytest.fixture
-def world(catalog: Any, make_user: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Signed-in clients per role, ids worth guessing, and a conversation on the lead's queue."""
+def world(catalog: Any, make_user: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Signed-in clients per role, ids worth guessing, and a conversation on the lead's queue (ended
+    afterwards: the sandbox is shared, and a leg left in ACW would show in other tests' searches)."""
     monkeypatch.setattr(services, "assignment_enqueue", lambda ids: None)
     monkeypatch.setattr(services, "assignment_feed", lambda **kwargs: 0)
     sandbox = catalog
@@ -96,7 +97,7 @@ def world(catalog: Any, make_user: Any, client_for: Any, monkeypatch: pytest.Mon
     conversation = sandbox.create_conversation(queueId=queue["id"], state="acw")
     agent = next(p for p in conversation["participants"] if p["purpose"] == "agent")
     groups = list(CodeGroup.objects.order_by("pk"))
-    return {
+    yield {
         "lead": client_for(lead), "lead_user": lead,
         "admin": client_for(make_user("admin", ADMIN, is_staff=True)),
         "compliance": client_for(make_user("compliance", COMPLIANCE)),
@@ -107,6 +108,8 @@ def world(catalog: Any, make_user: Any, client_for: Any, monkeypatch: pytest.Mon
         "group": str(CodeGroup.objects.get(queue_id=queue["id"]).pk),
         "sandbox": sandbox,
     }
+    sandbox.reset()
+    sandbox.advance(conversation["id"], to="ended")
 
 
 def fuzz_request(world: dict[str, Any], who: str, method: str, path: str | Callable[[dict[str, Any]], str],
