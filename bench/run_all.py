@@ -9,9 +9,9 @@ Each benchmark runs in its own process with its size knobs on the command line (
 report and below in BENCHES), seeds its sandbox itself, and writes its figures with
 ``--json-out``; bench/report.py turns them into ``REPORT.md`` (the table of figures against
 their targets, the engine / script ratios, the machine and its load) and the PNG plots.
-The engine's bulk run and bench/baseline_script.py run side by side (at the same time, on two
-identically seeded sandboxes of their own: both wait on the quota far more than they use a core),
-once at the default quota and once under the fault mix.
+The engine's bulk run and bench/baseline_script.py run side by side, once at the default quota
+and once under the fault mix: the four runs at the same time, each on an identically seeded
+sandbox of its own (they wait on the quota far more than they use a core).
 
 Exit status 0 when every benchmark produced its figures (a missed target is a FAIL in the
 report, not an error of the run); 1 when one did not. ``--strict`` also exits 1 on a missed target.
@@ -53,16 +53,18 @@ class Bench:
 # defaults (its --help) may be larger. The assignment runs: 700 legs at the default quota of 300
 # requests per minute span three quota windows, which is where pacing and the lack of it differ
 # (bench/assignments_bench.py's own default, 1,000 legs, takes ~3.5 minutes per run).
-# The assignment groups come first: in --quick, where groups overlap, the fault-mix run is the
-# longest (a write answered 5xx is retried by the sweeper, which runs once a minute).
+# The four assignment runs (engine and script, default quota and fault mix) are one group, run at
+# the same time on four sandboxes of their own: all four wait on the quota (a few requests a
+# second), not on the CPU. It comes first and is the longest: under the fault mix a write answered
+# 5xx is retried by the engine's sweeper, which runs once a minute, so that run has a tail.
 ASSIGN_DEFAULT = ("--legs", "700", "--rate-limit", "300", "--window", "60")
 ASSIGN_QUICK = ("--legs", "60", "--rate-limit", "50", "--window", "5")
 BENCHES = (
     Bench("assignments_engine", "assignments", "assignments_bench.py", ASSIGN_DEFAULT, ASSIGN_QUICK, database=True),
     Bench("baseline_script", "assignments", "baseline_script.py", ASSIGN_DEFAULT, ASSIGN_QUICK),
-    Bench("assignments_engine_faults", "assignments-faults", "assignments_bench.py", (*ASSIGN_DEFAULT, "--fault-mix"),
+    Bench("assignments_engine_faults", "assignments", "assignments_bench.py", (*ASSIGN_DEFAULT, "--fault-mix"),
           (*ASSIGN_QUICK, "--fault-mix"), database=True),
-    Bench("baseline_script_faults", "assignments-faults", "baseline_script.py", (*ASSIGN_DEFAULT, "--fault-mix"),
+    Bench("baseline_script_faults", "assignments", "baseline_script.py", (*ASSIGN_DEFAULT, "--fault-mix"),
           (*ASSIGN_QUICK, "--fault-mix")),
     Bench("sandbox_load", "sandbox", "sandbox_load.py", ("--conversations", "100000", "--samples", "200"),
           ("--conversations", "5000", "--samples", "20", "--queues", "10", "--agents", "50")),
@@ -130,11 +132,11 @@ def main() -> int:
     parser.add_argument("--only", choices=GROUPS, action="append", help="run only these groups (repeatable)")
     parser.add_argument("--out", type=Path, default=BENCH, help="where REPORT.md and report/*.png go (default bench/)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="groups run at the same time (default 1; --quick 4: its figures are not for reading)")
+                        help="groups run at the same time (default 1; --quick 3: its figures are not for reading)")
     parser.add_argument("--database-url", help="run the database benchmarks on this database (default: SQLite files)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
     args = parser.parse_args()
-    jobs = args.jobs or (4 if args.quick else 1)
+    jobs = args.jobs or (3 if args.quick else 1)
     out = args.out.resolve()
     results = BENCH / "out" / ("results-quick" if args.quick else "results") if out == BENCH else out / "results"
     results.mkdir(parents=True, exist_ok=True)
