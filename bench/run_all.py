@@ -105,11 +105,16 @@ def run_group(group: str, args: argparse.Namespace, results: Path) -> dict[str, 
         cmd = command(bench, args, results)
         print(f"=== {bench.name}: {' '.join(cmd[2:])}", flush=True)
         running.append((bench, log, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)))
-    seconds = {}
-    for bench, log, process in running:
-        status = process.wait()
+    seconds: dict[str, float] = {}
+    statuses: dict[str, int] = {}
+    while len(statuses) < len(running):  # each one's own duration, whichever ends first
+        for bench, _, process in running:
+            if bench.name not in statuses and (status := process.poll()) is not None:
+                statuses[bench.name], seconds[bench.name] = status, round(time.monotonic() - started, 1)
+        time.sleep(0.2)
+    for bench, log, _ in running:
         log.close()
-        seconds[bench.name] = round(time.monotonic() - started, 1)
+        status = statuses[bench.name]
         produced = (results / f"{bench.name}.json").exists()
         print(f"=== {bench.name}: exit {status}, {seconds[bench.name]:.0f} s"
               + ("" if produced else f", NO FIGURES (see {results / bench.name}.log)"), flush=True)  # fmt: skip
