@@ -4,6 +4,7 @@
     .venv/bin/python bench/assignments_bench.py --quick         # 100 legs, 1,200 requests/min: < 1 min
     .venv/bin/python bench/assignments_bench.py --legs 500 --rate-limit 300 --workers 4
     .venv/bin/python bench/assignments_bench.py --database-url postgres://user:pw@host/db
+    .venv/bin/python bench/assignments_bench.py --fault-mix --json-out bench/out/engine-faults.json
 
 The sandbox runs in this process (no live traffic; quota per token as ``--rate-limit`` per
 ``--window`` seconds, default 300/60 s as Genesys documents). The portal is the real thing:
@@ -18,6 +19,9 @@ assignment final; ≥ 270 at 300/min), API calls per assignment (preview reads, 
 read-backs and retries, over the job's assignments; ≤ 1.1), legs written more than once (0),
 assignments lost (not applied, or the leg not carrying the code; 0), requests sent inside a
 served Retry-After (0), share of requests answered 429 (< 1 %). Exit status 1 when one is missed.
+``--fault-mix`` (issue 16: 10 % of API answers a 5xx, tokens that expire every minute) keeps the
+targets on duplicates, losses and 429s; its throughput and calls per assignment are information
+(every 5xx costs quota and a read-back, and its retry waits for the sweeper).
 
 Also printed, without a target: the requests the sandbox counted in each of its own quota
 windows (a fixed window opens at the first request after the last one closed, so a job that
@@ -326,11 +330,12 @@ def _vendor() -> str:
 
 def report(figures: dict[str, Any], per_minute_quota: float) -> bool:
     rate_target = RATE_SHARE * per_minute_quota
+    faults = bool(figures.get("faults"))  # no throughput or cost target under the fault mix
     checks = [
-        ("assignments / minute / OAuth client", f">= {rate_target:g}", figures["assignments_per_minute"],
-         figures["assignments_per_minute"] >= rate_target),
-        ("API calls / assignment", f"<= {CALLS_TARGET:g}", figures["calls_per_assignment"],
-         figures["calls_per_assignment"] <= CALLS_TARGET),
+        ("assignments / minute / OAuth client", f">= {rate_target:g}" if not faults else "-",
+         figures["assignments_per_minute"], faults or figures["assignments_per_minute"] >= rate_target),
+        ("API calls / assignment", f"<= {CALLS_TARGET:g}" if not faults else "-", figures["calls_per_assignment"],
+         faults or figures["calls_per_assignment"] <= CALLS_TARGET),
         ("legs written twice", "0", figures["duplicates"], figures["duplicates"] == 0),
         ("assignments lost", "0", figures["lost"], figures["lost"] == 0),
         ("requests inside a served Retry-After", "0", figures["inside_retry_after"], figures["inside_retry_after"] == 0),

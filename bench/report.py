@@ -201,7 +201,8 @@ def rows_audit(data: dict[str, Any] | None) -> list[Row]:
     rate = verify["events"] / verify["seconds"] if verify["seconds"] else float("inf")
     return [
         _pass_row(area, f"slowest of {len(cases)} filtered pages, cold or warm ({events:,} events)", "< 100 ms", None,
-                  worst_ms < 100, f"{worst_ms} ms ({worst_name})"),
+                  worst_ms < 100, f"{worst_ms} ms ({worst_name}); warm medians at most "
+                                  f"{max(f['warm_median_ms'] for f in cases.values())} ms"),
         _pass_row(area, f"full CSV export ({export['rows']:,} rows)", ">= 30,000 rows/s", None,
                   export["rows_per_second"] >= 30_000, f"{export['rows_per_second']:,} rows/s"),
         Row("export memory", f"export peak RSS ({export['rows']:,} rows)", "< 150 MB", f"{export['peak_rss_mb']} MB",

@@ -21,6 +21,7 @@ Pass ``--database-url postgres://…`` to run the database benchmarks on Postgre
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -160,6 +161,7 @@ def main() -> int:
            "jobs": jobs, "seconds": seconds, "results": _shown(results),
            "commands": {b.name: " ".join(["bench/" + b.script, *(b.quick if args.quick else b.default)])
                         for b in BENCHES if b.group in groups}}  # fmt: skip
+    (results / "run.json").write_text(json.dumps({"run": run, "machine": machine, "groups": groups}, indent=2))
     rows, ratios = report.write(out, figures=figures, machine=machine, run=run)
     print(f"\n{report.table(rows)}\n\n{report.ratio_table(ratios)}")
     print(f"\n{out / 'REPORT.md'} written; {total:.0f} s in all")
