@@ -33,6 +33,8 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every benchmark at its default size (under 10 minutes on 2 cores), the engine beside a naive
+# script: writes bench/REPORT.md and bench/report/*.png. `make test` runs its --quick mode.
 bench: install
 	$(BIN)/python bench/run_all.py
 

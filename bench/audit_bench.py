@@ -1,8 +1,8 @@
 """Audit log benchmark (not part of the test suite).
 
-    .venv/bin/python bench/audit_bench.py                      # SQLite file in bench/out/
+    .venv/bin/python bench/audit_bench.py                      # 200,000 events, SQLite file in bench/out/ (~1.5 min)
     .venv/bin/python bench/audit_bench.py --database-url postgres://user:pw@host/db
-    .venv/bin/python bench/audit_bench.py --events 200000      # smaller run
+    .venv/bin/python bench/audit_bench.py --events 1000000     # the issue-5 size (6-8 min, most of it the load)
     .venv/bin/python bench/audit_bench.py --steps load,pages   # only some steps
 
 Loads N events (once, into an empty database; a precomputed chain through executemany: the
@@ -12,6 +12,10 @@ process so peak memory is its own: filtered list pages (server time of the view:
 "cold" run, then warm runs, median and worst; the time ranges are read from the loaded data),
 a full CSV export (rows/s, peak RSS), and verify_audit over the whole chain. Targets (issue 5):
 page < 100 ms, export >= 30,000 rows/s with peak < 150 MB, verify < 60 s for 1,000,000 events.
+The default size is 200,000 events so that `make bench` fits in 10 minutes; at that size the
+verify target is judged as its rate (at least 1,000,000 events in 60 s, 16,667 events/s), and
+the page and export-memory targets are easier than at a million: docs/audit.md has the
+million-event figures.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "out" / "audit-bench.sqlite3"
 STEPS = ("load", "pages", "export", "verify")
+DEFAULT_EVENTS = 200_000
 
 
 def setup_django(database_url: str) -> None:
@@ -72,7 +77,9 @@ def summary(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS,
+                        help=f"events to load (default {DEFAULT_EVENTS:,}; the issue-5 targets are for 1,000,000)")
+    parser.add_argument("--json-out", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DB}")
     parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of: " + ",".join(STEPS))
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
@@ -94,6 +101,10 @@ def main() -> None:
             print(f"{step}: done", file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))
     print(summary(results))
+    if args.json_out:
+        results["knobs"] = {"events": args.events, "steps": steps, "seed": 5}
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=5000)
     parser.add_argument("--codes-per-queue", type=int, default=50)
     parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DB}")
+    parser.add_argument("--json-out", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -59,9 +60,14 @@ def main() -> None:
             Path(args.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
             DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         setup_django(args.database_url, server.url, server.login_url)
-        print(json.dumps(run(args, server), indent=2))
+        figures = run(args, server)
     finally:
         server.stop()
+    print(json.dumps(figures, indent=2))
+    if args.json_out:
+        figures["knobs"] = {"queues": args.queues, "codes": args.codes, "codes_per_queue": args.codes_per_queue, "seed": 7}
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(figures, indent=2))
 
 
 def run(args: argparse.Namespace, server: object) -> dict[str, object]:

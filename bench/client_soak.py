@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--page-size", type=int, default=10, help="small pages make the catalogue walk page")
+    parser.add_argument("--json-out", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args(argv)
     proc = None
     url, login_url = args.url, args.login_url
@@ -144,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             proc.wait(timeout=10)
     print(json.dumps(figures, indent=2))
     ok = figures["errors_surfaced"] == 0 and not figures["server_rate_limited"] and figures.get("conversations_read") == args.conversations
+    if args.json_out:
+        figures["knobs"] = {"conversations": args.conversations, "threads": args.threads, "rate_limit": args.rate_limit,
+                            "window_seconds": args.window, "error_rate": args.error_rate,
+                            "token_lifetime_seconds": args.token_lifetime, "page_size": args.page_size, "seed": 7}
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(figures, indent=2))
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 runs and a 1,200-conversation history")
     parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DB}")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--json-out", type=Path, help="also write the figures (and samples for plots) here as JSON")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.history = min(args.runs, 10), min(args.history, 1200)
@@ -116,7 +117,12 @@ def main() -> int:
     print(table(figures))
     print(f"\n{args.runs} runs per figure; {time.monotonic() - started:.0f} s in all")
     if args.json:
-        print(json.dumps(figures, indent=2))
+        print(json.dumps({k: v for k, v in figures.items() if k != "samples"}, indent=2))
+    if args.json_out:
+        figures["knobs"] = {"runs": args.runs, "board_legs": args.board_legs, "queues": args.queues,
+                            "history": args.history, "seed": 11}
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(figures, indent=2))
     return 0 if all(f["pass"] for f in figures["rows"] if f["pass"] is not None) else 1
 
 
@@ -219,6 +225,9 @@ def run(args: argparse.Namespace, server: Any) -> dict[str, Any]:
                 f"{sum(back_to_back['calls'])} Genesys calls in {args.runs} refreshes", back_to_back["cpu"]),
         ],
         "runs": args.runs,
+        # Per-request samples (ms) for bench/report.py's latency plot.
+        "samples": {"search page, cold: beyond Genesys": [round(v, 2) for v in cold["beyond"]],
+                    "board refresh: beyond Genesys": [round(v, 2) for v in board["beyond"]]},
     }
 
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "out" / "rules-latency.sqlite3"
 sys.path.insert(0, str(ROOT))
 
-from bench.assignments_bench import Cluster  # noqa: E402
+from bench.assignments_bench import Cluster, cluster_log  # noqa: E402
 from bench.catalog_sync import setup_django  # noqa: E402
 
 SECRET = "bench-webhook-secret"
@@ -68,6 +68,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between events")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--poller", action="store_true", help="events off: measure the polling safety net")
+    parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DB}", help="a SQLite file is emptied first")
+    parser.add_argument("--json-out", type=Path, help="also write the figures (and each latency, for plots) here as JSON")
     args = parser.parse_args()
 
     from integrations.genesys_sandbox import OrgSpec, SandboxConfig, SandboxServer
@@ -76,17 +78,23 @@ def main() -> None:
     server = SandboxServer(port=0, seed=14, live=False, org=org, config=SandboxConfig(rate_limit=1_000_000))
     server.start()
     DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
+    if args.database_url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(args.database_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     # No per-address limit on the hook: every event comes from this one address, and the figure is latency.
     os.environ.update(WRAPUP_WEBHOOK_SECRET=SECRET, DJANGO_ALLOWED_HOSTS="127.0.0.1", WRAPUP_WEBHOOK_RATE_PER_MINUTE="0",
                       DJANGO_SECURE_SSL_REDIRECT="0", PORTAL_Q_WORKERS=str(args.workers))  # fmt: skip
-    setup_django(f"sqlite:///{DEFAULT_DB}", server.url, server.login_url)
+    setup_django(args.database_url, server.url, server.login_url)
     try:
         figures = run(args, server)
     finally:
         server.stop()
-    print(json.dumps(figures, indent=2))
+    print(json.dumps({k: v for k, v in figures.items() if k != "samples"}, indent=2))
+    if args.json_out:
+        figures["knobs"] = {"events": args.events, "interval_seconds": args.interval, "workers": args.workers,
+                            "poller": args.poller, "seed": 14}
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(figures, indent=2))
     sys.exit(0 if figures["target_met"] else 1)
 
 
@@ -126,7 +134,7 @@ def run(args: argparse.Namespace, server: Any) -> dict[str, Any]:
         return original(job)
 
     sender._deliver = timed
-    cluster = Cluster(args.workers, DEFAULT_DB.parent / "rules-latency-qcluster.log")
+    cluster = Cluster(args.workers, cluster_log(args.database_url))
     legs: list[tuple[str, str]] = []
     try:
         cluster.wait_ready()
@@ -169,6 +177,7 @@ def run(args: argparse.Namespace, server: Any) -> dict[str, Any]:
         "p50_seconds": round(statistics.median(latencies), 3) if latencies else None,
         "p95_seconds": round(p95, 3), "max_seconds": round(max(latencies), 3) if latencies else None,
         "target_p95_seconds": target, "target_met": len(latencies) == len(legs) and twice == 0 and p95 < target,
+        "samples": {"latency_seconds": [round(v, 4) for v in latencies]},
     }  # fmt: skip
 
 

@@ -48,7 +48,8 @@ def measure(name: str, call: Callable[[], requests.Response], samples: int) -> d
         if response.status_code >= 300:
             raise SystemExit(f"{name}: HTTP {response.status_code} {response.text[:200]}")
     return {"request": name, "samples": samples, "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 0.95), 2), "max_ms": round(max(times), 2)}
+            "p95_ms": round(percentile(times, 0.95), 2), "max_ms": round(max(times), 2),
+            "times_ms": [round(t, 2) for t in times]}
 
 
 def main() -> int:
@@ -57,6 +58,7 @@ def main() -> int:
     parser.add_argument("--queues", type=int, default=50)
     parser.add_argument("--agents", type=int, default=300)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--json-out", type=Path, default=OUT, help=f"where the figures go as JSON (default {OUT})")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -135,14 +137,16 @@ def main() -> int:
         server.stop()
 
     result = {"conversations_loaded": stats["conversations"], "build_seconds": round(build_s, 2),
-              "max_rss_mb": round(rss_mb, 1), "requests_served": stats["requests"], "quiet": quiet, "under_load": loaded}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
+              "max_rss_mb": round(rss_mb, 1), "requests_served": stats["requests"], "quiet": quiet, "under_load": loaded,
+              "knobs": {"conversations": args.conversations, "queues": args.queues, "agents": args.agents,
+                        "samples": args.samples, "seed": 1}}
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2))
     print(f"{stats['conversations']} conversations loaded in {build_s:.1f} s, max RSS {rss_mb:.0f} MB")
     print(f"{'request':62} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for row in quiet + loaded:
         print(f"{row['request']:62} {row['samples']:>5} {row['p50_ms']:>8} {row['p95_ms']:>8} {row['max_ms']:>8}")
-    print(f"written to {OUT}")
+    print(f"written to {args.json_out}")
     return 0
 
 

@@ -77,6 +77,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2 simulated days, for a smoke run")
     parser.add_argument("--only", choices=tuple(VARIANTS), help="run one variant")
     parser.add_argument("--variant", choices=tuple(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", type=Path, default=OUT, help=f"where the figures go as JSON (default {OUT})")
     args = parser.parse_args()
     if args.quick:
         args.days = min(args.days, 2)
@@ -93,8 +94,8 @@ def main() -> int:
             print(done.stderr[-3000:], file=sys.stderr)
             return 1
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2))
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(results, indent=2))
 
     print(f"{args.days} simulated days of live traffic, {args.agents} agents, speed {args.speed}")
     print(f"{'variant':10} {'history_hours':>13} {'seeded':>7} {'made live':>9} {'kept':>7} {'evicted':>8} "
@@ -106,7 +107,7 @@ def main() -> int:
     for r in results:
         series = ", ".join(f"d{d['day']} {d['conversations']} / {d['rss_mb']:.0f} MB" for d in r["days"])
         print(f"{r['variant']}: conversations / RSS at the end of each day: {series}")
-    print(f"written to {OUT}")
+    print(f"written to {args.json_out}")
     return 0
 
 
