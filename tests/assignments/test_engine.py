@@ -351,3 +351,30 @@ def test_feeding_queues_at_most_feeders_chunks_and_each_chunk_feeds_the_next(db:
     tasks.assignments_execute_task(first[:services.CHUNK], True)
     assert ran == first[:services.CHUNK]
     assert OrmQ.objects.count() == services.FEEDERS + 1  # the chain goes on: one more chunk, not the whole rest
+
+
+def test_a_jobs_last_chunk_feeds_a_retry_falling_due_in_seconds_not_at_the_next_sweep(db: Any, monkeypatch: Any) -> None:
+    from django_q.models import OrmQ
+
+    from wrapup_portal.assignments.models import Source as AssignmentSource
+
+    monkeypatch.undo()  # feeding for real (into the ORM broker; no cluster runs the tasks)
+    now = timezone.now()
+
+    def row(name: str, state: str, due_in: float) -> Assignment:
+        return Assignment.objects.create(conversation_id=name, participant_id="p", code_id="x", code_name="x", state=state,
+                                         source=AssignmentSource.BULK, next_attempt_at=now + timedelta(seconds=due_in))  # fmt: skip
+
+    waited: list[float] = []
+    later = row("later", State.REQUESTED, 60)  # past the follow-up: the sweeper's
+    waiting = row("waiting", State.WAITING_FOR_ACW, 10)  # an ACW event or the sweeper brings it back
+    assert services.assignment_feed_follow_up(sleep=waited.append) == 0 and waited == [] and OrmQ.objects.count() == 0
+
+    retry = row("retry", State.REQUESTED, 3)  # a write answered 5xx, rescheduled a few seconds ahead
+    monkeypatch.setattr(services.timezone, "now", lambda: now + timedelta(seconds=sum(waited)))
+    assert services.assignment_feed_follow_up(sleep=waited.append) == 1
+    assert 2.5 < waited[0] <= 3 and OrmQ.objects.count() == 1  # slept until it fell due, then fed it alone
+    retry.refresh_from_db()
+    assert retry.next_attempt_at > now + timedelta(seconds=60)  # reserved for the queued chunk
+    assert Assignment.objects.get(pk=later.pk).next_attempt_at == later.next_attempt_at
+    assert Assignment.objects.get(pk=waiting.pk).state == State.WAITING_FOR_ACW

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import getpass
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +37,7 @@ BATCH = 100  # conversations per batched analytics read
 CHUNK = 25  # assignments per queued task
 FEEDERS = 2  # chunks of a bulk job in django-q2's queue at once (see assignment_feed)
 RESERVED_FOR = timedelta(minutes=2)  # a fed chunk's rows are not due meanwhile; a lost task frees them
+FOLLOW_UP = timedelta(seconds=20)  # how long a job's last chunk waits for a retry about to fall due
 
 UNKNOWN_CONVERSATION = "Genesys knows no conversation {cid}."
 UNKNOWN_PARTICIPANT = "Conversation {cid} has no participant {pid}."
@@ -267,6 +269,23 @@ def assignment_feed(*, chunks: int = FEEDERS) -> int:
                    task_name=f"assignments {ids[0]}… (fed)", group="assignments")  # fmt: skip
         queued += len(ids)
     return queued
+
+
+def assignment_feed_follow_up(*, within: timedelta = FOLLOW_UP, sleep: Callable[[float], None] = time.sleep) -> int:
+    """For a chunk that found nothing left to feed: a write retry falling due within ``within`` is
+    fed when it falls due, instead of at the next sweep (up to a minute later).
+
+    Retries after a 5xx or a timeout are rescheduled a few seconds ahead (``retry_delay``); at the
+    end of a job nothing else would feed them until the sweeper runs, so a job under faults would
+    finish a minute after its last fresh chunk. Legs waiting for ACW are not followed: their
+    ``acw`` event, or the sweeper, brings them back. Returns the rows queued.
+    """
+    soonest = (Assignment.objects.filter(state=State.REQUESTED, next_attempt_at__lte=timezone.now() + within)
+               .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())  # fmt: skip
+    if soonest is None:
+        return 0
+    sleep(max(0.0, (soonest - timezone.now()).total_seconds()))
+    return assignment_feed(chunks=1)
 
 
 # --- many legs ------------------------------------------------------------------------------------

@@ -13,9 +13,12 @@ def assignments_execute_task(assignment_ids: Sequence[int], fed: bool = False) -
 
     A ``fed`` chunk (``assignment_feed``) was reserved for this task: it runs even though its rows'
     next attempt lies ahead, and then feeds the next chunk, so a bulk job flows a chunk at a time.
+    With nothing left to feed, it waits for a retry about to fall due (``assignment_feed_follow_up``).
     """
     states = [getattr(assignment_execute(assignment_id=pk, reserved=fed), "state", "missing") for pk in assignment_ids]
     more = services.assignment_feed(chunks=1) if fed else 0
+    if fed and not more:
+        more = services.assignment_feed_follow_up()
     return ", ".join(f"{pk}:{state}" for pk, state in zip(assignment_ids, states)) + (f"; fed {more}" if more else "")
 
 
