@@ -310,9 +310,11 @@ def tail_lines(figures: dict[str, Any]) -> list[str]:
         if parts:
             lines.append(f"- {scenario}: " + "; ".join(parts) + ".")
     if lines:
-        lines += ["", "The engine retries a write answered 5xx from its sweeper, which runs once a minute (backoff "
-                  "with jitter first): under the fault mix its last few legs wait for it, which is what its "
-                  "per-minute figure there measures; the script retries within seconds and gives up instead.", ""]
+        lines += ["", "Under the fault mix the engine reads every leg back after a write answered 5xx (was it "
+                  "applied?) and retries it after a short backoff with jitter (a job's last chunk waits up to "
+                  "20 s for such a retry rather than leaving it to the minute sweep): more calls against the same "
+                  "quota, so it ends later than the script, which sends one PATCH per leg and gives up on the "
+                  "legs that keep failing.", ""]
     return lines
 
 
