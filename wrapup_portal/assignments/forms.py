@@ -14,6 +14,7 @@ from wrapup_portal.assignments.selectors import codes_offered
 from wrapup_portal.assignments.services import NOTES_MAX
 from wrapup_portal.catalog.models import WrapupCode
 from wrapup_portal.core.ids import UUID_RE
+from wrapup_portal.core.widgets import FastSelect
 
 class LegLike(Protocol):
     """What a form needs of a leg (the interactions pages' rows have it)."""
@@ -45,6 +46,7 @@ class CodeChoiceField(forms.ModelChoiceField):
     (the service says whether the leg's queue offers it)."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", FastSelect)  # a list of hundreds of codes, rendered on every search page
         super().__init__(_active_codes(), to_field_name="code_id", empty_label="(choose a code)", **kwargs)
 
 
