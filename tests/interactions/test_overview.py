@@ -176,3 +176,19 @@ def test_stacked_columns_tell_series_apart_by_pattern_and_print_totals() -> None
     assert 'fill="url(#a-hatch)"' in svg and 'fill="url(#a-dots)"' in svg  # series 2 and 3 are patterned
     assert svg.count("<title") == 1 + 4  # the chart's title, one per non-zero mark
     assert ">auth</text>" in svg and ">assignment</text>" in svg  # the legend
+
+
+def test_more_kinds_of_audit_event_than_patterns_share_other(db: Any) -> None:
+    from wrapup_portal.audit.models import Action
+    from wrapup_portal.audit.services import Actor, audit_record
+    from wrapup_portal.overview.charts import PATTERNS
+    from wrapup_portal.overview.selectors import audit_days
+
+    kinds = [Action.ASSIGNMENT_APPLIED, Action.SIGN_IN, Action.SYNC_STARTED, Action.RULE_CREATED, Action.GRANT_CHANGED,
+             Action.CATALOG_SETTINGS_CHANGED, Action.WEBHOOK_REJECTED, Action.EXPORT_DOWNLOADED]  # fmt: skip
+    for count, action in enumerate(kinds, start=1):
+        for _ in range(10 - count):  # fewer of each next kind
+            audit_record(action=action, actor=Actor.system("test"))
+    days = audit_days()
+    assert len(days.families) == len(PATTERNS) and days.families[-1] == "Other"
+    assert sum(sum(v) for v in days.counts.values()) == AuditEvent.objects.count()  # nothing lost or counted twice

@@ -24,6 +24,7 @@ from wrapup_portal.catalog.selectors import sync_run_last_success, sync_run_late
 from wrapup_portal.core.read_cache import reads_generation
 from wrapup_portal.interactions.search import Search, WrapupState
 from wrapup_portal.interactions.selectors import acw_board, interaction_search_all
+from wrapup_portal.overview.charts import PATTERNS
 
 TODAY_CACHE_SECONDS = 60
 TODAY_MAX_PAGES = 20  # 2,000 conversations: beyond that the page says the figures are partial
@@ -191,7 +192,12 @@ def audit_days(*, now: datetime | None = None, days: int = AUDIT_DAYS, tz: tzinf
             family = action.split(".", 1)[0]
             per_family[FAMILY_LABELS.get(family, family)][index] += n
             by_action[action] += n
-    families = tuple(sorted(per_family, key=lambda f: -sum(per_family[f])))
+    families = sorted(per_family, key=lambda f: -sum(per_family[f]))
+    if len(families) > len(PATTERNS):  # one pattern per kind: the least frequent kinds share "Other"
+        rest = families[len(PATTERNS) - 1:]
+        per_family["Other"] = [sum(per_family[f][i] for f in rest) for i in range(days)]
+        families = [*families[:len(PATTERNS) - 1], "Other"]
+    families = tuple(families)
     labels = dict(Action.choices)
     return AuditDays(
         wanted, families, {f: tuple(per_family[f]) for f in families},
