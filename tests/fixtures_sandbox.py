@@ -96,19 +96,31 @@ class SandboxHelper:
         return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
 
 
+def served_sandbox(*, seed: int = SANDBOX_SEED, org: OrgSpec = SANDBOX_ORG) -> Iterator[SandboxServer]:
+    """A sandbox on free ports without live traffic, for a fixture to ``yield from``; stopped after."""
+    server = SandboxServer(host="127.0.0.1", port=0, seed=seed, live=False, org=org)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def clean_helper(server: SandboxServer) -> Iterator[SandboxHelper]:
+    """A helper on ``server`` with knobs, log, counters and quotas reset before and after (the org is kept)."""
+    helper = SandboxHelper(server.url, server.login_url)
+    helper.reset()
+    yield helper
+    helper.reset()
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
     """One sandbox for the session: free ports, fixed seed, no live traffic."""
-    server = SandboxServer(host="127.0.0.1", port=0, seed=SANDBOX_SEED, live=False, org=SANDBOX_ORG)
-    server.start()
-    yield server
-    server.stop()
+    yield from served_sandbox()
 
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxHelper]:
     """A clean sandbox for one test (knobs, log, counters, quotas reset; the org is kept)."""
-    helper = SandboxHelper(sandbox_server.url, sandbox_server.login_url)
-    helper.reset()
-    yield helper
-    helper.reset()
+    yield from clean_helper(sandbox_server)

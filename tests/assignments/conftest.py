@@ -1,5 +1,5 @@
 """Fixtures of the assignment tests: legs made in the shared sandbox (``legs``), no cluster
-(``no_queueing``); and for the reliability tests a sandbox of their own and a portal running in other
+(``no_queueing``), the rule tests' ``queue``; and for the reliability tests a sandbox of their own and a portal running in other
 processes on a database of its own (``processes.Portal``)."""
 
 from __future__ import annotations
@@ -12,26 +12,20 @@ import pytest
 
 from integrations.genesys_sandbox import OrgSpec, SandboxServer
 from tests.assignments.processes import Portal
-from tests.fixtures_sandbox import SandboxHelper
+from tests.fixtures_sandbox import SandboxHelper, clean_helper, served_sandbox
 from wrapup_portal.assignments import services
+from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 
 
 @pytest.fixture(scope="module")
 def own_sandbox_server() -> Iterator[SandboxServer]:
     """A sandbox for one module alone: the reliability tests move its clock and make thousands of conversations."""
-    org = OrgSpec(queues=4, codes=20, agents=30, days=1, conversations=0, deleted_codes=0)
-    server = SandboxServer(host="127.0.0.1", port=0, seed=1313, live=False, org=org)
-    server.start()
-    yield server
-    server.stop()
+    yield from served_sandbox(seed=1313, org=OrgSpec(queues=4, codes=20, agents=30, days=1, conversations=0, deleted_codes=0))
 
 
 @pytest.fixture
 def own_sandbox(own_sandbox_server: SandboxServer) -> Iterator[SandboxHelper]:
-    helper = SandboxHelper(own_sandbox_server.url, own_sandbox_server.login_url)
-    helper.reset()
-    yield helper
-    helper.reset()
+    yield from clean_helper(own_sandbox_server)
 
 
 @pytest.fixture
@@ -61,6 +55,20 @@ def acw_legs(own_sandbox: SandboxHelper) -> Any:
         return queue, legs
 
     return make
+
+
+@pytest.fixture
+def queue(catalog: Any) -> CodeGroup:
+    """A synced queue offering at least two codes, with a code it does not offer elsewhere (the rule tests)."""
+    for group in CodeGroup.objects.order_by("name"):
+        if group.codes.count() >= 2 and WrapupCode.objects.exclude(memberships__group=group).exists():
+            return group
+    pytest.skip("the sandbox catalog has no queue with two codes")
+
+
+def codes(queue: CodeGroup) -> list[WrapupCode]:
+    """The queue's codes by name."""
+    return list(queue.codes.order_by("name"))
 
 
 @pytest.fixture

@@ -24,14 +24,6 @@ ACTOR = Actor.cli("tester")
 
 
 @pytest.fixture
-def queue(catalog: Any) -> CodeGroup:
-    for group in CodeGroup.objects.order_by("name"):
-        if group.codes.count() >= 2 and WrapupCode.objects.exclude(memberships__group=group).exists():
-            return group
-    pytest.skip("the sandbox catalog has no queue with two codes")
-
-
-@pytest.fixture
 def admin_client(admin_user: Any, client_for: Any) -> Client:
     return client_for(admin_user)
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from integrations.genesys import AnalyticsConversation, Conversation
+from tests.assignments.conftest import codes
 from wrapup_portal.assignments.models import Rule
 from wrapup_portal.assignments.rule_services import (
     BAD_PATTERN,
@@ -38,19 +39,6 @@ from wrapup_portal.audit.services import Actor
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 
 ACTOR = Actor.cli("tester")
-
-
-@pytest.fixture
-def queue(catalog: Any) -> CodeGroup:
-    """A synced queue offering at least two codes, with a code it does not offer elsewhere."""
-    for group in CodeGroup.objects.order_by("name"):
-        if group.codes.count() >= 2 and WrapupCode.objects.exclude(memberships__group=group).exists():
-            return group
-    pytest.skip("the sandbox catalog has no queue with two codes")
-
-
-def codes(queue: CodeGroup) -> list[WrapupCode]:
-    return list(queue.codes.order_by("name"))
 
 
 def foreign_code(queue: CodeGroup) -> WrapupCode:

@@ -10,22 +10,11 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.assignments.conftest import codes
 from wrapup_portal.assignments.models import Rule
 from wrapup_portal.assignments.rule_services import CODE_NOT_OFFERED_BY_QUEUE
 from wrapup_portal.audit.models import Action, AuditEvent
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
-
-
-@pytest.fixture
-def queue(catalog: Any) -> CodeGroup:
-    for group in CodeGroup.objects.order_by("name"):
-        if group.codes.count() >= 2 and WrapupCode.objects.exclude(memberships__group=group).exists():
-            return group
-    pytest.skip("the sandbox catalog has no queue with two codes")
-
-
-def codes(queue: CodeGroup) -> list[WrapupCode]:
-    return list(queue.codes.order_by("name"))
 
 
 def write(tmp_path: Path, document: Any) -> Path:

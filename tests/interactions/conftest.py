@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from integrations.genesys_sandbox import SandboxServer
-from tests.fixtures_sandbox import SANDBOX_ORG, SANDBOX_SEED
+from tests.fixtures_sandbox import served_sandbox
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -19,10 +19,17 @@ def sandbox_server() -> Iterator[SandboxServer]:
     """A sandbox of this package's own: the live board compares Genesys times with the
     portal's clock, so the simulated clock must not carry hours that other packages'
     tests moved it on by."""
-    server = SandboxServer(host="127.0.0.1", port=0, seed=SANDBOX_SEED, live=False, org=SANDBOX_ORG)
-    server.start()
-    yield server
-    server.stop()
+    yield from served_sandbox()
+
+
+@pytest.fixture
+def ended(sandbox: Any) -> Iterator[list[str]]:
+    """Conversations created here are ended afterwards, so no ACW timer fires in another test."""
+    made: list[str] = []
+    yield made
+    sandbox.reset()
+    for cid in made:
+        sandbox.advance(cid, to="ended")
 
 
 def sandbox_now(sandbox: Any) -> datetime:

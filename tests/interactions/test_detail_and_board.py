@@ -25,16 +25,6 @@ def agent_legs(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in conversation["participants"] if p["purpose"] == "agent"]
 
 
-@pytest.fixture
-def ended(sandbox: Any) -> Any:
-    """Conversations created here are ended afterwards, so no ACW timer fires in another test."""
-    made: list[str] = []
-    yield made
-    sandbox.reset()
-    for cid in made:
-        sandbox.advance(cid, to="ended")
-
-
 def test_detail_shows_legs_timeline_and_who_set_each_code(catalog: Any, lead: Any, grant: Any, client_for: Any,
                                                           ended: list[str]) -> None:  # fmt: skip
     sandbox = catalog

@@ -21,15 +21,6 @@ from .conftest import api_calls, ground_truth, sandbox_now
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def ended(sandbox: Any) -> Any:
-    made: list[str] = []
-    yield made
-    sandbox.reset()
-    for cid in made:
-        sandbox.advance(cid, to="ended")
-
-
 def table_rows(html: str, heading: str) -> dict[str, list[str]]:
     """The 'Numbers' table of the section titled ``heading``: first cell -> the other cells."""
     section = html.split(f">{heading}</h2>", 1)[1].split("</section>", 1)[0]
