@@ -22,27 +22,20 @@ from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
 from wrapup_portal.accounts.models import QueueGrant
-from wrapup_portal.accounts.services import demo_password
 from wrapup_portal.assignments import services
 from wrapup_portal.assignments.engine import assignment_execute, assignments_due
 from wrapup_portal.assignments.models import Assignment, BulkJob, State
 from wrapup_portal.catalog.models import CodeGroup, WrapupCode
 
+from tests.browser.conftest import screenshot, sign_in
 from tests.interactions.conftest import sandbox_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOTS") or Path(__file__).resolve().parent / "screenshots")
 # The search shows 100 conversations a page and a selection is one page's: 200 legs are two rounds, two jobs.
 LEGS = int(os.environ.get("PORTAL_JOURNEY_LEGS", 200))
 PAGE = 100
 RESULT_ROWS = "table.results tbody tr"
-
-
-def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
-    """The whole page, or (``full_page=False``) its top: with 100 rows a whole page is too tall to read."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"assignments-{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
@@ -126,14 +119,6 @@ def lead_page(browser: Any, live_server: Any) -> Iterator[Any]:
     context.close()
 
 
-def sign_in_as_lead(page: Any) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", demo_password("lead"))
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Overview')")
-
-
 def carried(sandbox: Any, cid: str, pid: str, token: str) -> str | None:
     wrapup = sandbox.api("GET", f"/api/v2/conversations/{cid}/participants/{pid}/wrapup", token=token).json()
     return (wrapup or {}).get("code")
@@ -153,7 +138,7 @@ def assign_one_page(page: Any, code_name: str, expected: int, *, shot: str, ever
     assert f"{expected} will apply" in summary, summary
     assert "cannot" not in summary
     if shot:
-        screenshot(page, f"{shot}-preview", full_page=False)
+        screenshot(page, f"assignments-{shot}-preview", full_page=False)
 
     started = time.monotonic()
     page.click(f"button:text('Confirm: queue {expected} assignments')")
@@ -163,7 +148,7 @@ def assign_one_page(page: Any, code_name: str, expected: int, *, shot: str, ever
     assert first < expected and page.locator("#progress").get_attribute("hx-trigger") == "every 2s"
     page.evaluate("window.sameDocument = true")  # gone if anything but htmx swaps brought the 100%
     if shot:
-        screenshot(page, f"{shot}-progress", full_page=False)
+        screenshot(page, f"assignments-{shot}-progress", full_page=False)
     # The fragment is swapped every 2 s; the last one says "done" and carries no trigger any more.
     page.wait_for_selector(f"#progress:has-text('{expected} of {expected} finished')", timeout=60_000)
     finished = time.monotonic() - started
@@ -174,7 +159,7 @@ def assign_one_page(page: Any, code_name: str, expected: int, *, shot: str, ever
     assert page.evaluate("window.sameDocument") is True
     assert f"{expected} Applied" in page.locator("section[aria-label=Progress]").inner_text()
     if shot:
-        screenshot(page, f"{shot}-done", full_page=False)
+        screenshot(page, f"assignments-{shot}-done", full_page=False)
     return job_id, finished
 
 
@@ -186,7 +171,7 @@ def test_lead_assigns_a_code_to_many_legs_in_acw_and_watches_the_jobs_finish(
     legs = make_legs(LEGS, queue["id"])
     code = queue["codeIds"][1]
     code_name = WrapupCode.objects.get(code_id=code).name
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     page.click("nav.main >> text=Interactions")
     page.select_option("#id_preset", "last_7_days")
@@ -194,7 +179,7 @@ def test_lead_assigns_a_code_to_many_legs_in_acw_and_watches_the_jobs_finish(
     page.select_option("#id_queue", queue["id"])
     page.click("form.filters button[type=submit]")
     page.wait_for_selector(RESULT_ROWS)
-    screenshot(page, "search-in-acw", full_page=False)
+    screenshot(page, "assignments-search-in-acw", full_page=False)
 
     # A page shows 100 conversations; "every leg this search finds" takes all its pages into one job.
     assert page.locator(f"{RESULT_ROWS} input[name=leg]").count() == min(PAGE, LEGS)
@@ -216,7 +201,7 @@ def test_lead_assigns_a_code_to_many_legs_in_acw_and_watches_the_jobs_finish(
     page.click("nav.main >> text=Assignments")
     page.wait_for_selector("h1:text('Assignments')")
     assert page.locator("section[aria-label='Recent jobs'] li").count() == len(jobs)
-    screenshot(page, "list", full_page=False)
+    screenshot(page, "assignments-list", full_page=False)
 
 
 def test_lead_assigns_one_leg_from_the_live_board(
@@ -226,7 +211,7 @@ def test_lead_assigns_one_leg_from_the_live_board(
     [(cid, pid)] = make_legs(1, queue["id"])
     code = queue["codeIds"][0]
     code_name = WrapupCode.objects.get(code_id=code).name
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     page.goto("/interactions/live/")
     page.locator(f"a[href='/interactions/{cid}/#assign-{pid}']").click()
@@ -235,7 +220,7 @@ def test_lead_assigns_one_leg_from_the_live_board(
     offered = form.locator("select[name=code] option").all_inner_texts()
     assert set(offered) - {"(choose a code)"} == set(
         WrapupCode.objects.filter(code_id__in=queue["codeIds"]).values_list("name", flat=True))
-    screenshot(page, "assign-one")
+    screenshot(page, "assignments-assign-one")
     form.locator("button:text('Assign')").click()  # no code chosen: the browser asks for one first
     assert page.url.endswith(f"#assign-{pid}") and not Assignment.objects.exists()
 
@@ -245,7 +230,7 @@ def test_lead_assigns_one_leg_from_the_live_board(
     page.wait_for_selector("h1:has-text('Assignment #')")
     page.wait_for_selector("#status .badge:text('Applied')", timeout=15_000)
     assert "Customer called back" in page.inner_text("main")
-    screenshot(page, "assign-one-applied")
+    screenshot(page, "assignments-assign-one-applied")
     for thread in engine:
         thread.join(timeout=30)
     assert carried(sandbox, cid, pid, sandbox.token()) == code
@@ -260,7 +245,7 @@ def test_lead_uploads_a_csv_sees_the_bad_line_and_queues_the_good_rows(
     upload = tmp_path / "monday.csv"
     upload.write_text(f"conversation_id,participant_id,code,notes\n{good_cid},{good_pid},{code},from the sheet\n"
                       f"{bad_cid},{bad_pid},No Such Code,\n")  # fmt: skip
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     page.click("nav.main >> text=Assignments")
     page.click("a:text('upload a CSV file')")
@@ -269,13 +254,13 @@ def test_lead_uploads_a_csv_sees_the_bad_line_and_queues_the_good_rows(
     page.wait_for_selector("h1:text('Preview of monday.csv')")
     bad = page.locator("table.review tbody tr", has=page.locator("td:first-child:text-is('3')"))
     assert "No wrap-up code has the id or exact name 'No Such Code'" in bad.inner_text()
-    screenshot(page, "csv-preview")
+    screenshot(page, "assignments-csv-preview")
     assert page.locator("button:text('Confirm')").count() == 0  # a bad row: only the explicit choice
 
     page.click("button:text('Queue the 1 good row and skip 1 bad one')")
     page.wait_for_selector("h1:has-text('CSV upload')")
     page.wait_for_selector("#progress:has-text('1 of 1 finished')", timeout=15_000)
-    screenshot(page, "csv-done")
+    screenshot(page, "assignments-csv-done")
     for thread in engine:
         thread.join(timeout=30)
     token = sandbox.token()

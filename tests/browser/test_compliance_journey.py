@@ -9,18 +9,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from wrapup_portal.accounts.services import demo_password
+from tests.browser.conftest import sign_in
 from wrapup_portal.audit.models import Action, AuditEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", demo_password(username))
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Overview')")
 
 
 def test_compliance_filters_exports_and_the_export_checks_out(page, browser, live_server, tmp_path: Path) -> None:

@@ -7,12 +7,10 @@ up to the wall clock. Screenshots go to tests/browser/screenshots/ (or $PORTAL_S
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,23 +20,17 @@ from django.utils import timezone
 
 from integrations.genesys import WRAP_UP_TIMEOUT
 from wrapup_portal.accounts.models import QueueGrant
-from wrapup_portal.accounts.services import demo_password
 from wrapup_portal.catalog.models import CodeGroup
 from wrapup_portal.interactions.search import WrapupState
 
+from tests.browser.conftest import screenshot, sign_in
 from tests.interactions.conftest import api_calls, ground_truth, sandbox_now, yesterday
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOTS") or Path(__file__).resolve().parent / "screenshots")
 COUNTDOWN = re.compile(r"^(\d+):(\d\d) left$")
 IN_ACW_ROWS = "section[aria-label='In after-call work'] tbody tr"
 RESULT_ROWS = "table.results tbody tr"
-
-
-def screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"interactions-{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -66,14 +58,6 @@ def grant(queue_ids: list[str]) -> None:
         QueueGrant.objects.create(user=lead, code_group=group)
 
 
-def sign_in_as_lead(page: Any) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", demo_password("lead"))
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Overview')")
-
-
 def shown_legs(page: Any) -> set[tuple[str, str]]:
     values = page.locator(f"{RESULT_ROWS} input[name=leg]").evaluate_all("boxes => boxes.map(b => b.value)")
     return {tuple(value.split("/")) for value in values}  # type: ignore[misc]
@@ -88,7 +72,7 @@ def test_lead_finds_yesterdays_timeouts_on_a_queue_in_two_clicks_and_opens_one(s
     grant(mine)
     target = CodeGroup.objects.get(queue_id=mine[0])
     expected = {(r["conversationId"], r["participantId"]) for r in timeouts if r["queueId"] == target.queue_id}
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     page.click("nav.main >> text=Interactions")  # click 1
     quick = page.locator("nav[aria-label='Quick searches']")
@@ -96,7 +80,7 @@ def test_lead_finds_yesterdays_timeouts_on_a_queue_in_two_clicks_and_opens_one(s
     assert set(quick.locator("p:has-text('Yesterday') a").all_inner_texts()) == {"all your queues"} | names
     quick.locator(f"a:text-is('{target.name}')").click()  # click 2: yesterday's time-outs on that queue
     page.wait_for_selector(RESULT_ROWS)
-    screenshot(page, "yesterdays-timeouts")
+    screenshot(page, "interactions-yesterdays-timeouts")
 
     assert "{#" not in page.inner_text("main")  # no template comment leaking into the page
     assert page.input_value("#id_preset") == "yesterday"  # the form shows what the link chose
@@ -109,7 +93,7 @@ def test_lead_finds_yesterdays_timeouts_on_a_queue_in_two_clicks_and_opens_one(s
     conversation_id, participant_id = sorted(expected)[0]
     page.click(f"{RESULT_ROWS} a[href='/interactions/{conversation_id}/']")
     page.wait_for_selector(f"h1:has-text('{conversation_id}')")
-    screenshot(page, "detail")
+    screenshot(page, "interactions-detail")
     leg = page.locator(f"tr#leg-{participant_id}")
     assert target.name in leg.inner_text()
     assert "Timed out (no code chosen)" in leg.inner_text() and "ACW timed out" in leg.inner_text()
@@ -131,7 +115,7 @@ def test_live_board_counts_down_and_picks_up_a_new_leg(synced: Any, lead_page: A
     agents = {a["id"]: a["name"] for a in sandbox.org()["agents"]}
     first = sandbox.create_conversation(queueId=queue["id"], state="acw", startedSecondsAgo=ago)
     ended.append(first["id"])
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     page.goto("/interactions/live/")
     row = page.locator(IN_ACW_ROWS, has=page.locator(f"a[href^='/interactions/{first['id']}/']"))
@@ -144,7 +128,7 @@ def test_live_board_counts_down_and_picks_up_a_new_leg(synced: Any, lead_page: A
     before = countdown.inner_text()
     page.wait_for_timeout(2_100)
     after = countdown.inner_text()
-    screenshot(page, "live-board")
+    screenshot(page, "interactions-live-board")
     seconds = [int(m[1]) * 60 + int(m[2]) for m in (COUNTDOWN.match(t) for t in (before, after)) if m]
     assert len(seconds) == 2 and 1 <= seconds[0] - seconds[1] <= 5, (before, after)  # 2 s, give or take a busy CI
     assert seconds[0] <= queue["timeoutMs"] / 1000
@@ -157,7 +141,7 @@ def test_live_board_counts_down_and_picks_up_a_new_leg(synced: Any, lead_page: A
     assert time.monotonic() - created < 7.5
     assert page.locator(IN_ACW_ROWS).count() == shown + 1
     assert page.locator(f"{IN_ACW_ROWS} .countdown").count() == shown + 1
-    screenshot(page, "live-board-refreshed")
+    screenshot(page, "interactions-live-board-refreshed")
 
 
 def test_lead_cannot_see_a_queue_not_granted(synced: Any, lead_page: Any) -> None:
@@ -165,7 +149,7 @@ def test_lead_cannot_see_a_queue_not_granted(synced: Any, lead_page: Any) -> Non
     mine, other = sandbox.org()["queues"][:2]
     grant([mine["id"]])
     theirs = sandbox.create_conversation(queueId=other["id"], state="ended")  # over: no timer left running
-    sign_in_as_lead(page)
+    sign_in(page, "lead")
 
     before = api_calls(sandbox)
     page.goto(f"/interactions/?preset=yesterday&queue={other['id']}")
@@ -174,10 +158,10 @@ def test_lead_cannot_see_a_queue_not_granted(synced: Any, lead_page: Any) -> Non
     assert page.locator("section[aria-label=Results]").count() == 0
     assert other["name"] not in page.locator("#id_queue").inner_text()  # not even offered
     assert api_calls(sandbox) == before  # refused before any Genesys call
-    screenshot(page, "queue-not-granted")
+    screenshot(page, "interactions-queue-not-granted")
 
     response = page.goto(f"/interactions/{theirs['id']}/")
     assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     assert other["name"] not in page.content()
-    screenshot(page, "detail-not-found")
+    screenshot(page, "interactions-detail-not-found")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.models import OrmQ
 
-from wrapup_portal.accounts.services import demo_password
+from tests.browser.conftest import sign_in
 from wrapup_portal.audit.forms import TIME_RANGE_REVERSED
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
@@ -40,14 +40,6 @@ LAYOUT = """() => ({
                 scrolls: !!box && box.scrollWidth > box.clientWidth};
     }),
 })"""
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", demo_password(username))
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Overview')")
 
 
 def a_catalog() -> None:
