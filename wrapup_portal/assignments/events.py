@@ -34,6 +34,7 @@ from wrapup_portal.assignments.event_processing import leg_waiting
 from wrapup_portal.assignments.models import ConversationEvent, EventKind, EventOutcome
 from wrapup_portal.audit.models import Action
 from wrapup_portal.audit.services import Actor, audit_record
+from wrapup_portal.core.storable import has_unstorable_text
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ FLOODED = "Too many events for this conversation are waiting; this one was dropp
 OVERLOADED = "Too many events are waiting; this one was dropped."
 SOURCE_FLOODING = "Too many deliveries from this address; slow down (see Retry-After)."
 NUL_CHARACTER = "The body holds a NUL character (\\u0000) or a lone surrogate, which no event carries."
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class EventRejected(Exception):
@@ -194,7 +194,7 @@ def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
         raise EventRejected(NOT_JSON) from None
     if not isinstance(data, dict):
         raise EventRejected(NOT_OBJECT)
-    if _has_unstorable_text(data):  # the databases cannot store these, and no real event carries them
+    if has_unstorable_text(data):  # the databases cannot store these, and no real event carries them
         raise EventRejected(NUL_CHARACTER)
     detail = data.get("detail")
     if isinstance(detail, dict) and "eventBody" in detail:  # EventBridge: detail = {topicName, eventBody, …}
@@ -222,23 +222,6 @@ def event_parse(*, body: bytes, topic_header: str = "") -> ParsedEvent:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _has_unstorable_text(data: Any) -> bool:
-    """Whether any key or text value holds U+0000 or a lone surrogate (walked without recursion:
-    nesting is the sender's choice)."""
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value or SURROGATE.search(value):
-                return True
-        elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return False
 
 
 def _uuid(value: Any, name: str) -> str:

@@ -10,7 +10,6 @@ and nothing changes. Rules the file does not name are left as they are.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from wrapup_portal.assignments.rule_services import (
     rule_update,
 )
 from wrapup_portal.audit.services import Actor
+from wrapup_portal.core.storable import has_unstorable_text
 
 # Every key a rule may have, in the order the export writes them; defaults are RuleData's.
 BOOL_KEYS = ("enabled", "only_without_code", "override_agent_code")
@@ -69,21 +69,13 @@ def rules_loads(text: str) -> list[Any]:
 
 
 MAX_WHOLE = 2_147_483_647  # the largest value every database stores in a positive integer column
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it) and lone surrogates
-
-
-def _unstorable(value: Any) -> bool:
-    texts = value if isinstance(value, list) else [value]
-    return any(isinstance(t, str) and UNSTORABLE.search(t) for t in texts)
-
-
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_WHOLE
 
 
 def _check_type(key: str, value: Any) -> str | None:
     """What ``value`` must be for ``key``, when it is not that."""
-    if _unstorable(value):
+    if has_unstorable_text(value):
         return "text without NUL characters or unpaired surrogates"
     if key in ("name", "queue", "code"):
         return None if isinstance(value, str) and value.strip() else "a non-empty string"
